@@ -1,0 +1,96 @@
+# usersvc — `make` builds build/usersvc; `make test` runs everything; `make run` starts a local stack.
+# SANITIZE=address,undefined builds a sanitized flavour in build/sanitize/ (objects never mix).
+
+SANITIZE ?=
+CC ?= cc
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+
+ifeq ($(SANITIZE),)
+BUILD := build
+OPT := -O2
+else
+BUILD := build/sanitize
+OPT := -O1 -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
+endif
+
+CFLAGS := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+          -Wmissing-prototypes -Wno-unused-parameter -Iinclude -DUSERSVC_VERSION='"$(VERSION)"' \
+          -MMD -MP
+LDFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE))
+LDLIBS := -lmicrohttpd -lcurl -ljansson -lssl -lcrypto -luuid -lpthread -lm
+
+SRCS := $(wildcard src/*.c)
+OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+LIB_OBJS := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+# Debian packages the build, the tests and `make run` need.
+DEB_PACKAGES := gcc make pkg-config libmicrohttpd-dev libcurl4-openssl-dev libssl-dev \
+                libjansson-dev uuid-dev curl jq python3
+
+.PHONY: all deps test test-once unit e2e run clean valgrind lint format compdb
+
+all: $(BUILD)/usersvc
+
+$(BUILD)/usersvc: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS)
+
+# Installs what is missing (as root), or prints the exact command to run.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null || exit 1; \
+	  else \
+	    echo "missing packages; run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+unit: $(UNIT_BINS)
+	@tests/unit/run.sh $(UNIT_BINS)
+
+e2e: $(BUILD)/usersvc
+	@tests/e2e/run.sh $(BUILD)/usersvc
+
+test-once: unit e2e
+
+# Plain `make test`: the default flavour, then the same again under ASan + UBSan.
+# With SANITIZE set, only that flavour runs.
+test: deps
+ifeq ($(SANITIZE),)
+	@$(MAKE) --no-print-directory test-once
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined test-once
+else
+	@$(MAKE) --no-print-directory test-once
+endif
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@tests/support/run.sh $(BUILD)/usersvc
+
+valgrind: $(UNIT_BINS)
+	@for t in $(UNIT_BINS); do valgrind -q --leak-check=full --error-exitcode=1 $$t >/dev/null || exit 1; done; echo "valgrind: unit tests clean"
+
+lint:
+	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 --inline-suppr -Iinclude src tests/unit
+
+format:
+	clang-format -i src/*.c include/*.h tests/unit/*.c tests/unit/*.h
+
+compdb: clean
+	bear -- $(MAKE) all $(UNIT_BINS)
+
+clean:
+	rm -rf build
+
+-include $(OBJS:.o=.d) $(UNIT_BINS:=.d)

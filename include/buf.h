@@ -1,0 +1,33 @@
+/* buf: a growable byte buffer, always NUL-terminated, for building request and
+ * response text without a fixed size. */
+#ifndef USERSVC_BUF_H
+#define USERSVC_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+    char *data; /* NUL-terminated when len > 0 or after any append; may be NULL */
+    size_t len;
+    size_t cap;
+};
+
+#define BUF_INIT {NULL, 0, 0}
+
+/* Every append returns 0, or -1 when memory runs out (the buffer keeps what it
+ * had). The buffer owns its storage; release it with buf_clean_up. */
+int buf_append(struct buf *b, const void *data, size_t len);
+int buf_append_str(struct buf *b, const char *s);
+int buf_append_char(struct buf *b, char c);
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_reserve(struct buf *b, size_t extra);
+/* Empties the buffer but keeps its storage for reuse. */
+void buf_reset(struct buf *b);
+/* Hands the storage to the caller (free with free(3)) and leaves the buffer empty.
+ * Returns an empty string, never NULL, unless memory runs out. */
+char *buf_steal(struct buf *b);
+/* The contents as a C string; "" when nothing was appended. Borrowed. */
+const char *buf_cstr(const struct buf *b);
+void buf_clean_up(struct buf *b);
+
+#endif

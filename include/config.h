@@ -1,0 +1,39 @@
+/* config: the service's settings, read once from the environment at start-up.
+ * Bad values fail here with one clear line, never later. */
+#ifndef USERSVC_CONFIG_H
+#define USERSVC_CONFIG_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+struct config {
+    char *host;   /* listen address */
+    int port;
+    char *table;
+    char *email_index;
+    char *region;
+    char *endpoint;      /* "http://127.0.0.1:8000", no trailing slash */
+    char *endpoint_host; /* the Host header value: "127.0.0.1:8000" */
+    int endpoint_is_local; /* http:// or a loopback host */
+    int auto_create_table;
+    size_t max_body_bytes;
+    char *access_key_id;
+    char *secret_access_key;
+    char *session_token; /* NULL when not set */
+    long connect_timeout_ms; /* per attempt */
+    long timeout_ms;         /* whole DynamoDB operation, retries included */
+    int threads;             /* HTTP server threads */
+    char *cors_origin;
+    int log_level;
+};
+
+/* Reads settings through lookup (getenv-like; NULL = unset) into cfg.
+ * Returns 0, or -1 with one human-readable line in err. cfg is always safe to
+ * pass to config_clean_up afterwards. */
+int config_load(struct config *cfg, const char *(*lookup)(const char *name, void *ctx), void *ctx,
+                struct buf *err);
+
+void config_clean_up(struct config *cfg);
+
+#endif

@@ -1,0 +1,82 @@
+/* ddb: an asynchronous DynamoDB JSON-protocol client. One loop thread owns a
+ * curl multi handle (keep-alive connections are reused across requests);
+ * callers on any thread hand it operations with ddb_send and are called back
+ * on that loop thread. Every request is signed with SigV4 (re-signed on each
+ * retry), retried with full-jitter backoff when DynamoDB says it is worth it,
+ * and bounded by a deadline: the callback always comes. */
+#ifndef USERSVC_DDB_H
+#define USERSVC_DDB_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct ddb_config {
+    const char *endpoint;      /* "https://dynamodb.us-east-1.amazonaws.com" */
+    const char *endpoint_host; /* Host header value */
+    const char *region;
+    const char *access_key_id;
+    const char *secret_access_key;
+    const char *session_token; /* NULL when none */
+    long connect_timeout_ms;   /* per attempt */
+    long timeout_ms;           /* per operation, retries included */
+};
+
+enum ddb_status {
+    DDB_OK,           /* 2xx with a JSON body */
+    DDB_ERROR,        /* DynamoDB answered an error that is not worth retrying */
+    DDB_THROTTLED,    /* still throttled after the retries */
+    DDB_UNAVAILABLE,  /* network errors or 5xx after the retries */
+    DDB_TIMEOUT,      /* the operation's deadline passed */
+    DDB_BAD_RESPONSE, /* a 2xx body that is not JSON, or a body over the limit */
+    DDB_SHUTDOWN,     /* the client is stopping */
+};
+
+struct ddb_result {
+    enum ddb_status status;
+    long http_status;       /* 0 when no response arrived */
+    json_t *body;           /* the parsed body (success or error); borrowed, may be NULL */
+    const char *error_code; /* text after '#' in __type ("ConditionalCheckFailedException"), or "" */
+    const char *message;    /* DynamoDB's message/Message, or a description; never NULL */
+    int attempts;
+};
+
+/* Called exactly once per accepted ddb_send, on the loop thread (or on the
+ * thread calling ddb_client_free for work cut short). It may call ddb_send. */
+typedef void ddb_callback(void *ctx, const struct ddb_result *result);
+
+struct ddb_client;
+
+/* Starts the loop thread. The config's strings are copied. Returns NULL on
+ * failure. curl_global_init must have run first. */
+struct ddb_client *ddb_client_new(const struct ddb_config *cfg);
+
+/* Queues operation ("GetItem") with request (stolen, even on failure). Returns
+ * 0 when accepted (the callback will come), -1 when stopping or out of memory. */
+int ddb_send(struct ddb_client *client, const char *operation, json_t *request, ddb_callback *callback,
+             void *ctx);
+
+/* Stops the loop, completes every pending operation with DDB_SHUTDOWN, frees
+ * everything. Accepts NULL. */
+void ddb_client_free(struct ddb_client *client);
+
+/* --- pure pieces, exposed for tests --- */
+
+enum ddb_retry { DDB_RETRY_NO, DDB_RETRY_TRANSIENT, DDB_RETRY_THROTTLE };
+
+#define DDB_MAX_ATTEMPTS 4
+#define DDB_BASE_TRANSIENT_MS 25
+#define DDB_BASE_THROTTLE_MS 1000
+#define DDB_BACKOFF_CAP_MS 20000
+
+/* Whether an attempt is worth retrying: network_error is 1 when no HTTP
+ * response arrived; error_code is the DynamoDB code ("" when none). */
+enum ddb_retry ddb_classify(int network_error, long http_status, const char *error_code);
+
+/* Full-jitter backoff before retry number `retry` (1 for the first retry):
+ * random % (min(cap, base * 2^(retry-1)) + 1) milliseconds. */
+long ddb_backoff_ms(enum ddb_retry kind, int retry, uint64_t random);
+
+/* Points at the text after the last '#' of a __type value (or the whole value). */
+const char *ddb_error_code(const char *type);
+
+#endif

@@ -1,0 +1,84 @@
+/* http: the project's own request, response and exchange types. Router,
+ * handlers and model see only these, never libmicrohttpd, so they are tested
+ * without sockets; src/server.c adapts libmicrohttpd to them. */
+#ifndef USERSVC_HTTP_H
+#define USERSVC_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+enum http_method {
+    HTTP_GET = 1 << 0,
+    HTTP_HEAD = 1 << 1,
+    HTTP_POST = 1 << 2,
+    HTTP_PUT = 1 << 3,
+    HTTP_PATCH = 1 << 4,
+    HTTP_DELETE = 1 << 5,
+    HTTP_OPTIONS = 1 << 6,
+    HTTP_OTHER = 1 << 7,
+};
+
+enum http_method http_method_parse(const char *name);
+/* "GET" ... ("OTHER" for HTTP_OTHER). */
+const char *http_method_name(enum http_method method);
+
+struct http_request {
+    enum http_method method;
+    const char *path;  /* raw as received (still percent-encoded) */
+    const char *query; /* raw query string without '?', "" when none */
+    const char *body;  /* not NUL-terminated; NULL when no body */
+    size_t body_len;
+    const char *request_id;
+    /* Case-insensitive header lookup; returns a borrowed value or NULL. */
+    const char *(*header)(const struct http_request *req, const char *name);
+    void *header_ctx; /* for the header function */
+};
+
+struct http_response {
+    int status;
+    char *body; /* owned; JSON text, or NULL for none (204/304) */
+    size_t body_len;
+    char *location; /* owned optional headers, NULL when absent */
+    char *etag;
+    char *link;
+    char *allow;
+    int retry_after; /* seconds; 0 = no header */
+};
+
+void http_response_clean_up(struct http_response *resp);
+
+/* Percent-decodes src[0..len) into a new string (caller frees). '+' is kept
+ * as is. Returns NULL on a malformed escape, an encoded NUL, or no memory. */
+char *http_percent_decode(const char *src, size_t len);
+
+/* Looks up a query parameter in a raw query string ("a=1&b=2") and returns
+ * its decoded value (caller frees), or NULL when absent. *malformed is set to
+ * 1 when the parameter is present but cannot be decoded. The first occurrence wins. */
+char *http_query_param(const char *query, const char *name, int *malformed);
+
+/* An exchange is one request/response in flight. A handler either fills
+ * `resp` before returning, or calls http_exchange_defer() (on the server
+ * thread, before handing work to another thread) and later, from any thread,
+ * fills `resp` and calls http_exchange_finish() exactly once. */
+struct http_exchange {
+    struct http_request req;
+    struct http_response resp;
+    void (*defer)(struct http_exchange *ex);  /* set by the adapter */
+    void (*finish)(struct http_exchange *ex); /* set by the adapter */
+    void *adapter;                            /* the adapter's connection state */
+};
+
+static inline void http_exchange_defer(struct http_exchange *ex) { ex->defer(ex); }
+static inline void http_exchange_finish(struct http_exchange *ex) { ex->finish(ex); }
+
+/* Responses. Each replaces whatever resp held. */
+
+/* Sets status and a JSON body (stolen; NULL for none). */
+void http_respond(struct http_exchange *ex, int status, char *body);
+
+/* Sets an error: {"message", "code", "requestId"[, "errors"]}. errors (stolen,
+ * may be NULL) is a JSON array of {"field","message"}. */
+void http_respond_error(struct http_exchange *ex, int status, const char *code, const char *message,
+                        json_t *errors);
+
+#endif

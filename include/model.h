@@ -1,0 +1,79 @@
+/* model: builds the DynamoDB JSON requests for the users table. Pure
+ * functions: every input (ids, times, versions) is a parameter and each
+ * result is a new json_t the caller sends and decrefs. */
+#ifndef USERSVC_MODEL_H
+#define USERSVC_MODEL_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+struct model_table {
+    const char *table;
+    const char *email_index;
+};
+
+/* Expression builder: placeholders come from counters (#n0, :v0 ...), never
+ * from attribute names, so reserved words and '-' in names are safe; the same
+ * name reuses its placeholder. */
+struct expr {
+    json_t *names;  /* "#n0" -> "name"; owned */
+    json_t *values; /* ":v0" -> AttributeValue; owned */
+    int n_names;
+    int n_values;
+};
+
+void expr_init(struct expr *e);
+void expr_clean_up(struct expr *e);
+/* Returns the placeholder for name ("#n3"), valid until expr_clean_up. */
+const char *expr_name(struct expr *e, const char *name);
+/* Stores av (stolen, even on failure) and returns its placeholder (":v2"),
+ * valid until expr_clean_up. */
+const char *expr_value(struct expr *e, json_t *av);
+/* Adds ExpressionAttributeNames/Values to request, only when non-empty
+ * (DynamoDB rejects empty maps). Returns 0 or -1. */
+int expr_attach(struct expr *e, json_t *request);
+
+/* The key of the guard item that reserves an email: {"id":{"S":"email#<email>"}}. */
+json_t *model_guard_key(const char *email);
+
+/* GetItem, strongly consistent. */
+json_t *model_get_user(const struct model_table *t, const char *id);
+
+/* TransactWriteItems: put the user if its id is absent, put the email guard if absent.
+ * item is borrowed. */
+json_t *model_create_user(const struct model_table *t, const json_t *item);
+
+/* UpdateItem for a normalised merge patch (members with values SET, nulls
+ * REMOVEd), with updatedAt = now, version + 1, condition attribute_exists(id)
+ * [AND version = expected_version when expected_version >= 0], ReturnValues ALL_NEW. */
+json_t *model_update_user(const struct model_table *t, const char *id, const json_t *patch, const char *now,
+                          long long expected_version);
+
+/* TransactWriteItems for a patch that changes the email: the update above
+ * (conditioned on read_version), delete the old guard when this user owns it
+ * (or it is missing), put the new guard if absent. */
+json_t *model_update_user_email(const struct model_table *t, const char *id, const json_t *patch,
+                                const char *now, long long read_version, const char *old_email,
+                                const char *new_email);
+
+/* TransactWriteItems: delete the user at version, delete its guard when owned or missing. */
+json_t *model_delete_user(const struct model_table *t, const char *id, long long version, const char *email);
+
+/* Query on the email index for one normalised email. */
+json_t *model_query_email(const struct model_table *t, const char *email);
+
+/* Scan for users (guard items filtered out), Limit items evaluated, starting
+ * after start_id when not NULL. */
+json_t *model_scan_users(const struct model_table *t, int limit, const char *start_id);
+
+json_t *model_describe_table(const struct model_table *t);
+/* CreateTable: id (S) key, PAY_PER_REQUEST, GSI on email (S) projecting ALL. */
+json_t *model_create_table(const struct model_table *t);
+
+/* Applies a normalised patch to a stored item the way model_update_user does,
+ * for answering after a transaction (which returns no item). Returns a new item. */
+json_t *model_apply_patch(const json_t *item, const json_t *patch, const char *now);
+
+#endif

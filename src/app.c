@@ -1,0 +1,157 @@
+#include "app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "router.h"
+#include "users.h"
+
+static route_handler health, ready;
+
+static const struct route routes[] = {
+    {HTTP_GET, "/healthz", health},
+    {HTTP_GET, "/readyz", ready},
+    {HTTP_GET, "/users", users_list},
+    {HTTP_POST, "/users", users_create},
+    {HTTP_GET, "/users/by-email/:email", users_by_email},
+    {HTTP_GET, "/users/:id", users_get},
+    {HTTP_PATCH, "/users/:id", users_patch},
+    {HTTP_DELETE, "/users/:id", users_delete},
+};
+
+void app_now_rfc3339(char out[25])
+{
+    struct timespec now;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    strftime(out, 20, "%Y-%m-%dT%H:%M:%S", &tm);
+    int ms = (int)(now.tv_nsec / 1000000) % 1000;
+    out[19] = '.';
+    out[20] = (char)('0' + ms / 100);
+    out[21] = (char)('0' + ms / 10 % 10);
+    out[22] = (char)('0' + ms % 10);
+    out[23] = 'Z';
+    out[24] = '\0';
+}
+
+void app_respond_backend_error(struct http_exchange *ex, const struct ddb_result *r)
+{
+    switch (r->status) {
+    case DDB_THROTTLED:
+        http_respond_error(ex, 503, "throttled", "DynamoDB is throttling requests; retry shortly", NULL);
+        ex->resp.retry_after = 1;
+        return;
+    case DDB_UNAVAILABLE:
+    case DDB_SHUTDOWN:
+        log_warn("request_id=%s backend unavailable: %s", ex->req.request_id, r->message);
+        http_respond_error(ex, 503, "backend_unavailable", "the database is unavailable; retry shortly", NULL);
+        ex->resp.retry_after = 1;
+        return;
+    case DDB_TIMEOUT:
+        log_warn("request_id=%s backend timeout: %s", ex->req.request_id, r->message);
+        http_respond_error(ex, 504, "backend_timeout", "the database did not answer in time", NULL);
+        return;
+    case DDB_BAD_RESPONSE:
+        log_error("request_id=%s bad backend response: %s", ex->req.request_id, r->message);
+        http_respond_error(ex, 502, "bad_gateway", "the database sent a response that could not be read", NULL);
+        return;
+    case DDB_OK:
+    case DDB_ERROR:
+        break;
+    }
+    if (strcmp(r->error_code, "ValidationException") == 0 && strstr(r->message, "size") != NULL &&
+        strstr(r->message, "exceeded") != NULL) {
+        http_respond_error(ex, 413, "item_too_large", "the user would exceed DynamoDB's 400 KB item size", NULL);
+        return;
+    }
+    if (strcmp(r->error_code, "ResourceNotFoundException") == 0) {
+        log_error("request_id=%s table missing: %s", ex->req.request_id, r->message);
+        http_respond_error(ex, 503, "backend_unavailable", "the users table is not available", NULL);
+        return;
+    }
+    log_error("request_id=%s DynamoDB error %ld %s: %s", ex->req.request_id, r->http_status, r->error_code,
+              r->message);
+    http_respond_error(ex, 500, "internal_error", "internal error", NULL);
+}
+
+static void health(const struct app *app, struct http_exchange *ex, const struct route_params *params)
+{
+    http_respond(ex, 200, strdup("{\"status\":\"ok\"}"));
+}
+
+int app_table_active(const json_t *body, const char *index_name)
+{
+    const json_t *table = json_object_get(body, "Table");
+    const char *status = json_string_value(json_object_get(table, "TableStatus"));
+    if (status == NULL || strcmp(status, "ACTIVE") != 0)
+        return 0;
+    size_t i;
+    json_t *gsi;
+    json_array_foreach(json_object_get(table, "GlobalSecondaryIndexes"), i, gsi) {
+        const char *name = json_string_value(json_object_get(gsi, "IndexName"));
+        const char *index_status = json_string_value(json_object_get(gsi, "IndexStatus"));
+        if (name != NULL && strcmp(name, index_name) == 0)
+            return index_status != NULL && strcmp(index_status, "ACTIVE") == 0;
+    }
+    return 0;
+}
+
+struct ready_op {
+    const struct app *app;
+    struct http_exchange *ex;
+};
+
+static void ready_done(void *ctx, const struct ddb_result *r)
+{
+    struct ready_op *op = ctx;
+    struct http_exchange *ex = op->ex;
+    if (r->status == DDB_OK && app_table_active(r->body, op->app->table.email_index))
+        http_respond(ex, 200, strdup("{\"status\":\"ready\"}"));
+    else
+        http_respond_error(ex, 503, "not_ready",
+                           r->status == DDB_OK ? "the users table or its email index is not ACTIVE"
+                                               : "the database is not reachable",
+                           NULL);
+    free(op);
+    http_exchange_finish(ex);
+}
+
+static void ready(const struct app *app, struct http_exchange *ex, const struct route_params *params)
+{
+    struct ready_op *op = malloc(sizeof *op);
+    if (op == NULL) {
+        http_respond_error(ex, 503, "not_ready", "out of memory", NULL);
+        return;
+    }
+    op->app = app;
+    op->ex = ex;
+    http_exchange_defer(ex);
+    if (ddb_send(app->ddb, "DescribeTable", model_describe_table(&app->table), ready_done, op) != 0) {
+        free(op);
+        http_respond_error(ex, 503, "not_ready", "the service is shutting down", NULL);
+        http_exchange_finish(ex);
+    }
+}
+
+void app_handle(const struct app *app, struct http_exchange *ex)
+{
+    struct route_match match;
+    enum route_status status =
+        router_match(routes, sizeof routes / sizeof routes[0], ex->req.method, ex->req.path, &match);
+    if (status == ROUTE_NOT_FOUND) {
+        http_respond_error(ex, 404, "not_found", "no such route", NULL);
+    } else if (ex->req.method == HTTP_OPTIONS) {
+        http_respond(ex, 204, NULL);
+        ex->resp.allow = router_allow_header(match.allowed);
+    } else if (status == ROUTE_METHOD_NOT_ALLOWED) {
+        http_respond_error(ex, 405, "method_not_allowed", "method not allowed on this route", NULL);
+        ex->resp.allow = router_allow_header(match.allowed);
+    } else {
+        match.route->handler(app, ex, &match.params);
+    }
+    route_match_clean_up(&match);
+}

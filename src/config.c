@@ -1,0 +1,248 @@
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "log.h"
+
+struct env {
+    const char *(*lookup)(const char *name, void *ctx);
+    void *ctx;
+};
+
+/* The first of the names that is set and non-empty, or NULL. */
+static const char *env_first(const struct env *env, const char *const *names)
+{
+    for (; *names != NULL; names++) {
+        const char *v = env->lookup(*names, env->ctx);
+        if (v != NULL && *v != '\0')
+            return v;
+    }
+    return NULL;
+}
+
+static const char *env_get(const struct env *env, const char *name)
+{
+    const char *names[] = {name, NULL};
+    return env_first(env, names);
+}
+
+static int set_string(char **field, const char *value)
+{
+    *field = strdup(value);
+    return *field == NULL ? -1 : 0;
+}
+
+/* Parses a whole decimal integer in [min, max]. Returns 0 or -1. */
+static int parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+    if (strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcasecmp(s, "yes") == 0)
+        *out = 1;
+    else if (strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0 || strcasecmp(s, "no") == 0)
+        *out = 0;
+    else
+        return -1;
+    return 0;
+}
+
+static int is_loopback_host(const char *host, size_t len)
+{
+    return (len == 9 && strncasecmp(host, "localhost", 9) == 0) ||
+           (len >= 4 && strncmp(host, "127.", 4) == 0) || (len == 5 && strncmp(host, "[::1]", 5) == 0);
+}
+
+/* Splits "scheme://host[:port][/]" into cfg->endpoint (no trailing slash),
+ * cfg->endpoint_host and cfg->endpoint_is_local. Returns 0 or -1. */
+static int parse_endpoint(struct config *cfg, const char *url, struct buf *err)
+{
+    int is_http = strncmp(url, "http://", 7) == 0;
+    if (!is_http && strncmp(url, "https://", 8) != 0) {
+        buf_printf(err, "AWS_ENDPOINT_URL_DYNAMODB: '%s' is not an http:// or https:// URL", url);
+        return -1;
+    }
+    const char *host = url + (is_http ? 7 : 8);
+    size_t len = strcspn(host, "/?#");
+    if (len == 0 || (host[len] == '/' && host[len + 1] != '\0') || host[len] == '?' || host[len] == '#' ||
+        memchr(host, '@', len) != NULL) {
+        buf_printf(err, "AWS_ENDPOINT_URL_DYNAMODB: '%s' must be scheme://host[:port] with no path", url);
+        return -1;
+    }
+    const char *colon = host[0] == '[' ? strstr(host, "]:") : memchr(host, ':', len);
+    size_t host_only = len;
+    if (colon != NULL && colon < host + len) {
+        const char *port = colon + (host[0] == '[' ? 2 : 1);
+        char digits[8] = {0};
+        size_t plen = (size_t)(host + len - port);
+        long p;
+        if (plen == 0 || plen >= sizeof digits || (memcpy(digits, port, plen), parse_long(digits, 1, 65535, &p)) != 0) {
+            buf_printf(err, "AWS_ENDPOINT_URL_DYNAMODB: '%s' has a bad port", url);
+            return -1;
+        }
+        host_only = (size_t)(colon - host) + (host[0] == '[' ? 1 : 0);
+    }
+    cfg->endpoint = strndup(url, (size_t)(host - url) + len);
+    cfg->endpoint_host = strndup(host, len);
+    cfg->endpoint_is_local = is_http || is_loopback_host(host, host_only);
+    return cfg->endpoint && cfg->endpoint_host ? 0 : -1;
+}
+
+int config_load(struct config *cfg, const char *(*lookup)(const char *name, void *ctx), void *ctx,
+                struct buf *err)
+{
+    const struct env env = {lookup, ctx};
+    memset(cfg, 0, sizeof *cfg);
+    const char *v;
+    long n;
+
+    if (set_string(&cfg->host, (v = env_get(&env, "HOST")) ? v : "127.0.0.1") != 0)
+        goto no_memory;
+    cfg->port = 3000;
+    if ((v = env_get(&env, "PORT")) != NULL) {
+        if (parse_long(v, 0, 65535, &n) != 0) {
+            buf_printf(err, "PORT: '%s' is not a port number (0-65535)", v);
+            return -1;
+        }
+        cfg->port = (int)n;
+    }
+    if (set_string(&cfg->table, (v = env_get(&env, "TABLE_NAME")) ? v : "Users") != 0 ||
+        set_string(&cfg->email_index, (v = env_get(&env, "EMAIL_INDEX")) ? v : "email-index") != 0)
+        goto no_memory;
+    if (strlen(cfg->table) < 3 || strlen(cfg->table) > 255 || strspn(cfg->table,
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(cfg->table)) {
+        buf_printf(err, "TABLE_NAME: '%s' is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)", cfg->table);
+        return -1;
+    }
+    if (strlen(cfg->email_index) < 3 || strlen(cfg->email_index) > 255 ||
+        strspn(cfg->email_index, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+            strlen(cfg->email_index)) {
+        buf_printf(err, "EMAIL_INDEX: '%s' is not a DynamoDB index name", cfg->email_index);
+        return -1;
+    }
+
+    const char *region_names[] = {"AWS_REGION", "AWS_DEFAULT_REGION", NULL};
+    v = env_first(&env, region_names);
+    if (set_string(&cfg->region, v ? v : "us-east-1") != 0)
+        goto no_memory;
+    if (strspn(cfg->region, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(cfg->region)) {
+        buf_printf(err, "AWS_REGION: '%s' is not a region name", cfg->region);
+        return -1;
+    }
+
+    const char *endpoint_names[] = {"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL", "DYNAMODB_ENDPOINT", NULL};
+    v = env_first(&env, endpoint_names);
+    struct buf url = BUF_INIT;
+    if (v == NULL)
+        buf_printf(&url, "https://dynamodb.%s.amazonaws.com", cfg->region);
+    else
+        buf_append_str(&url, v);
+    if (url.len > 1 && url.data[url.len - 1] == '/')
+        url.data[--url.len] = '\0';
+    int rc = parse_endpoint(cfg, buf_cstr(&url), err);
+    buf_clean_up(&url);
+    if (rc != 0)
+        return err->len ? -1 : (buf_append_str(err, "out of memory"), -1);
+
+    cfg->auto_create_table = cfg->endpoint_is_local;
+    if ((v = env_get(&env, "AUTO_CREATE_TABLE")) != NULL && parse_bool(v, &cfg->auto_create_table) != 0) {
+        buf_printf(err, "AUTO_CREATE_TABLE: '%s' is not true or false", v);
+        return -1;
+    }
+
+    cfg->max_body_bytes = 65536;
+    if ((v = env_get(&env, "MAX_BODY_BYTES")) != NULL) {
+        if (parse_long(v, 2, 16L * 1024 * 1024, &n) != 0) {
+            buf_printf(err, "MAX_BODY_BYTES: '%s' is not a size in bytes (2-16777216)", v);
+            return -1;
+        }
+        cfg->max_body_bytes = (size_t)n;
+    }
+
+    const char *akid = env_get(&env, "AWS_ACCESS_KEY_ID");
+    const char *secret = env_get(&env, "AWS_SECRET_ACCESS_KEY");
+    if ((akid == NULL) != (secret == NULL)) {
+        buf_append_str(err, "credentials: set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither");
+        return -1;
+    }
+    if (akid == NULL && !cfg->endpoint_is_local) {
+        buf_append_str(err, "credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are required "
+                            "for a non-local endpoint");
+        return -1;
+    }
+    /* A local DynamoDB accepts any key; these make `make run` work with none set. */
+    if (set_string(&cfg->access_key_id, akid ? akid : "local") != 0 ||
+        set_string(&cfg->secret_access_key, secret ? secret : "local") != 0)
+        goto no_memory;
+    if ((v = env_get(&env, "AWS_SESSION_TOKEN")) != NULL && set_string(&cfg->session_token, v) != 0)
+        goto no_memory;
+
+    cfg->connect_timeout_ms = 1000;
+    if ((v = env_get(&env, "DYNAMODB_CONNECT_TIMEOUT_MS")) != NULL &&
+        parse_long(v, 1, 60000, &cfg->connect_timeout_ms) != 0) {
+        buf_printf(err, "DYNAMODB_CONNECT_TIMEOUT_MS: '%s' is not 1-60000", v);
+        return -1;
+    }
+    cfg->timeout_ms = 5000;
+    if ((v = env_get(&env, "DYNAMODB_TIMEOUT_MS")) != NULL && parse_long(v, 10, 600000, &cfg->timeout_ms) != 0) {
+        buf_printf(err, "DYNAMODB_TIMEOUT_MS: '%s' is not 10-600000", v);
+        return -1;
+    }
+
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->threads = cpus > 0 ? (int)(cpus < 64 ? cpus : 64) : 1;
+    if ((v = env_get(&env, "THREADS")) != NULL) {
+        if (parse_long(v, 1, 256, &n) != 0) {
+            buf_printf(err, "THREADS: '%s' is not 1-256", v);
+            return -1;
+        }
+        cfg->threads = (int)n;
+    }
+
+    if (set_string(&cfg->cors_origin, (v = env_get(&env, "CORS_ALLOW_ORIGIN")) ? v : "*") != 0)
+        goto no_memory;
+    cfg->log_level = LOG_INFO;
+    if ((v = env_get(&env, "LOG_LEVEL")) != NULL) {
+        int level = log_level_parse(v);
+        if (level < 0) {
+            buf_printf(err, "LOG_LEVEL: '%s' is not debug, info, warn, error or off", v);
+            return -1;
+        }
+        cfg->log_level = level;
+    }
+    return 0;
+
+no_memory:
+    buf_append_str(err, "out of memory reading configuration");
+    return -1;
+}
+
+void config_clean_up(struct config *cfg)
+{
+    free(cfg->host);
+    free(cfg->table);
+    free(cfg->email_index);
+    free(cfg->region);
+    free(cfg->endpoint);
+    free(cfg->endpoint_host);
+    free(cfg->access_key_id);
+    if (cfg->secret_access_key != NULL)
+        explicit_bzero(cfg->secret_access_key, strlen(cfg->secret_access_key));
+    free(cfg->secret_access_key);
+    free(cfg->session_token);
+    free(cfg->cors_origin);
+    memset(cfg, 0, sizeof *cfg);
+}

@@ -1,0 +1,530 @@
+#include "ddb.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "buf.h"
+#include "log.h"
+#include "sigv4.h"
+
+#define MAX_RESPONSE_BYTES (16 * 1024 * 1024)
+#define TARGET_PREFIX "DynamoDB_20120810."
+
+struct job {
+    struct job *next;          /* in the submit queue or the retry list */
+    char operation[40];
+    char *body;                /* compact JSON; owned */
+    size_t body_len;
+    ddb_callback *callback;
+    void *ctx;
+    int64_t deadline_ms;       /* monotonic */
+    int64_t retry_at_ms;       /* monotonic, while waiting to retry */
+    int attempts;
+    CURL *easy;                /* while an attempt is in flight */
+    struct curl_slist *headers;
+    struct buf response;
+    char curl_error[CURL_ERROR_SIZE];
+};
+
+struct ddb_client {
+    char *endpoint, *endpoint_host, *region, *access_key_id, *secret_access_key, *session_token, *url;
+    long connect_timeout_ms, timeout_ms;
+
+    pthread_t thread;
+    pthread_mutex_t lock;      /* guards queue and stopping */
+    struct job *queue;         /* submitted, not yet started; newest first */
+    int stopping;
+
+    /* Owned by the loop thread. */
+    CURLM *multi;
+    struct job *retries;       /* sorted by retry_at_ms */
+    struct job **in_flight;    /* open attempts, for shutdown */
+    size_t n_in_flight, cap_in_flight;
+    char key_date[9];          /* signing key cache: one key per day */
+    uint8_t signing_key[SIGV4_KEY_LEN];
+    uint64_t rng;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t next_random(struct ddb_client *c)
+{
+    /* xorshift64*: plenty for jitter. */
+    c->rng ^= c->rng >> 12;
+    c->rng ^= c->rng << 25;
+    c->rng ^= c->rng >> 27;
+    return c->rng * 2685821657736338717ULL;
+}
+
+enum ddb_retry ddb_classify(int network_error, long http_status, const char *error_code)
+{
+    static const char *const throttling[] = {"ProvisionedThroughputExceededException", "ThrottlingException",
+                                             "RequestLimitExceeded", "Throttling", "TooManyRequestsException"};
+    if (network_error)
+        return DDB_RETRY_TRANSIENT;
+    for (size_t i = 0; i < sizeof throttling / sizeof throttling[0]; i++)
+        if (strcmp(error_code, throttling[i]) == 0)
+            return DDB_RETRY_THROTTLE;
+    if (http_status == 429)
+        return DDB_RETRY_THROTTLE;
+    if (strcmp(error_code, "InternalServerError") == 0 || strcmp(error_code, "ServiceUnavailable") == 0 ||
+        http_status >= 500)
+        return DDB_RETRY_TRANSIENT;
+    return DDB_RETRY_NO;
+}
+
+long ddb_backoff_ms(enum ddb_retry kind, int retry, uint64_t random)
+{
+    long base = kind == DDB_RETRY_THROTTLE ? DDB_BASE_THROTTLE_MS : DDB_BASE_TRANSIENT_MS;
+    long ceiling = DDB_BACKOFF_CAP_MS;
+    if (retry < 1)
+        retry = 1;
+    if (retry <= 20 && base << (retry - 1) < ceiling)
+        ceiling = base << (retry - 1);
+    return (long)(random % (uint64_t)(ceiling + 1));
+}
+
+const char *ddb_error_code(const char *type)
+{
+    const char *hash = strrchr(type, '#');
+    return hash ? hash + 1 : type;
+}
+
+static void job_free(struct job *job)
+{
+    if (job == NULL)
+        return;
+    free(job->body);
+    curl_slist_free_all(job->headers);
+    buf_clean_up(&job->response);
+    free(job);
+}
+
+static void complete(struct job *job, const struct ddb_result *result)
+{
+    job->callback(job->ctx, result);
+    job_free(job);
+}
+
+static void complete_status(struct job *job, enum ddb_status status, const char *message)
+{
+    struct ddb_result result = {.status = status, .error_code = "", .message = message, .attempts = job->attempts};
+    complete(job, &result);
+}
+
+static size_t on_data(char *data, size_t size, size_t n, void *userdata)
+{
+    struct job *job = userdata;
+    size_t len = size * n;
+    if (job->response.len + len > MAX_RESPONSE_BYTES || buf_append(&job->response, data, len) != 0)
+        return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
+    return len;
+}
+
+/* Signs and starts one attempt. Returns 0, or -1 (the job is untouched). */
+static int start_attempt(struct ddb_client *c, struct job *job)
+{
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    char amz_date[17], date[9];
+    if (sigv4_format_time(wall.tv_sec, amz_date, date) != 0)
+        return -1;
+    struct sigv4_scope scope = {date, c->region, "dynamodb"};
+    if (strcmp(date, c->key_date) != 0) {
+        if (sigv4_signing_key(c->secret_access_key, &scope, c->signing_key) != 0)
+            return -1;
+        memcpy(c->key_date, date, sizeof c->key_date);
+    }
+
+    char target[sizeof TARGET_PREFIX + sizeof job->operation];
+    snprintf(target, sizeof target, TARGET_PREFIX "%s", job->operation);
+    struct sigv4_header signed_headers[5] = {
+        {"content-type", "application/x-amz-json-1.0"},
+        {"host", c->endpoint_host},
+        {"x-amz-date", amz_date},
+        {"x-amz-target", target},
+        {"x-amz-security-token", c->session_token},
+    };
+    struct sigv4_request req = {
+        .method = "POST", .path = "/", .query = "", .headers = signed_headers,
+        .n_headers = c->session_token ? 5 : 4, .body = job->body, .body_len = job->body_len,
+        .normalize_path = 1,
+    };
+    struct buf authorization = BUF_INIT, line = BUF_INIT;
+    struct curl_slist *headers = NULL;
+    int rc = -1;
+    if (sigv4_authorization(&req, c->access_key_id, amz_date, &scope, c->signing_key, &authorization) != 0)
+        goto out;
+    for (size_t i = 0; i < req.n_headers; i++) {
+        buf_reset(&line);
+        if (buf_printf(&line, "%s: %s", signed_headers[i].name, signed_headers[i].value) != 0)
+            goto out;
+        struct curl_slist *h = curl_slist_append(headers, buf_cstr(&line));
+        if (h == NULL)
+            goto out;
+        headers = h;
+    }
+    buf_reset(&line);
+    if (buf_printf(&line, "Authorization: %s", buf_cstr(&authorization)) != 0)
+        goto out;
+    const char *fixed[] = {buf_cstr(&line), "Expect:", "Accept:", "User-Agent: usersvc/" USERSVC_VERSION};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        struct curl_slist *h = curl_slist_append(headers, fixed[i]);
+        if (h == NULL)
+            goto out;
+        headers = h;
+    }
+
+    int64_t remaining = job->deadline_ms - now_ms();
+    if (remaining < 1)
+        remaining = 1;
+    CURL *easy = curl_easy_init();
+    if (easy == NULL)
+        goto out;
+    curl_easy_setopt(easy, CURLOPT_URL, c->url);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, job->body);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)job->body_len);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, job);
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, job);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, job->curl_error);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)remaining);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long)(c->connect_timeout_ms < remaining ? c->connect_timeout_ms : remaining));
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    job->curl_error[0] = '\0';
+    buf_reset(&job->response);
+    if (c->n_in_flight == c->cap_in_flight) {
+        size_t cap = c->cap_in_flight ? c->cap_in_flight * 2 : 64;
+        struct job **grown = realloc(c->in_flight, cap * sizeof *grown);
+        if (grown == NULL) {
+            curl_easy_cleanup(easy);
+            goto out;
+        }
+        c->in_flight = grown;
+        c->cap_in_flight = cap;
+    }
+    if (curl_multi_add_handle(c->multi, easy) != CURLM_OK) {
+        curl_easy_cleanup(easy);
+        goto out;
+    }
+    c->in_flight[c->n_in_flight++] = job;
+    curl_slist_free_all(job->headers);
+    job->headers = headers;
+    headers = NULL;
+    job->easy = easy;
+    job->attempts++;
+    rc = 0;
+out:
+    curl_slist_free_all(headers);
+    buf_clean_up(&authorization);
+    buf_clean_up(&line);
+    return rc;
+}
+
+static void start_or_fail(struct ddb_client *c, struct job *job)
+{
+    if (start_attempt(c, job) != 0)
+        complete_status(job, DDB_UNAVAILABLE, "could not start a DynamoDB request");
+}
+
+static void schedule_retry(struct ddb_client *c, struct job *job, int64_t at)
+{
+    job->retry_at_ms = at;
+    struct job **p = &c->retries;
+    while (*p != NULL && (*p)->retry_at_ms <= at)
+        p = &(*p)->next;
+    job->next = *p;
+    *p = job;
+}
+
+static void forget_in_flight(struct ddb_client *c, struct job *job)
+{
+    for (size_t i = 0; i < c->n_in_flight; i++) {
+        if (c->in_flight[i] == job) {
+            c->in_flight[i] = c->in_flight[--c->n_in_flight];
+            return;
+        }
+    }
+}
+
+/* An attempt ended: answer, retry, or give up. */
+static void finish_attempt(struct ddb_client *c, struct job *job, CURLcode code)
+{
+    long http_status = 0;
+    curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &http_status);
+    curl_multi_remove_handle(c->multi, job->easy);
+    curl_easy_cleanup(job->easy);
+    job->easy = NULL;
+    forget_in_flight(c, job);
+
+    int64_t now = now_ms();
+    json_t *body = NULL;
+    struct ddb_result result = {.http_status = http_status, .error_code = "", .attempts = job->attempts};
+    int network_error = code != CURLE_OK;
+    if (network_error) {
+        result.message = job->curl_error[0] ? job->curl_error : curl_easy_strerror(code);
+        if (code == CURLE_WRITE_ERROR) {
+            complete_status(job, DDB_BAD_RESPONSE, "DynamoDB response is over the size limit");
+            return;
+        }
+    } else {
+        body = json_loadb(job->response.data ? job->response.data : "", job->response.len, 0, NULL);
+        result.body = body;
+        if (http_status >= 200 && http_status < 300) {
+            result.status = body != NULL ? DDB_OK : DDB_BAD_RESPONSE;
+            result.message = body != NULL ? "OK" : "DynamoDB answered with a body that is not JSON";
+            complete(job, &result);
+            json_decref(body);
+            return;
+        }
+        const char *type = json_string_value(json_object_get(body, "__type"));
+        const char *message = json_string_value(json_object_get(body, "message"));
+        if (message == NULL)
+            message = json_string_value(json_object_get(body, "Message"));
+        result.error_code = type ? ddb_error_code(type) : "";
+        result.message = message ? message : "DynamoDB answered with an error";
+    }
+
+    enum ddb_retry retry = ddb_classify(network_error, http_status, result.error_code);
+    int out_of_time = now >= job->deadline_ms - 5; /* curl's timer may fire a hair early */
+    if (retry != DDB_RETRY_NO && !out_of_time && job->attempts < DDB_MAX_ATTEMPTS) {
+        int64_t at = now + ddb_backoff_ms(retry, job->attempts, next_random(c));
+        if (at < job->deadline_ms) {
+            log_debug("ddb %s attempt %d failed (%s), retrying", job->operation, job->attempts, result.message);
+            json_decref(body);
+            schedule_retry(c, job, at);
+            return;
+        }
+    }
+    if (network_error && (code == CURLE_OPERATION_TIMEDOUT || out_of_time))
+        result.status = out_of_time ? DDB_TIMEOUT : DDB_UNAVAILABLE;
+    else if (retry == DDB_RETRY_THROTTLE)
+        result.status = DDB_THROTTLED;
+    else if (retry == DDB_RETRY_TRANSIENT)
+        result.status = DDB_UNAVAILABLE;
+    else
+        result.status = DDB_ERROR;
+    complete(job, &result);
+    json_decref(body);
+}
+
+static struct job *take_queue(struct ddb_client *c, int *stopping)
+{
+    pthread_mutex_lock(&c->lock);
+    struct job *queue = c->queue;
+    c->queue = NULL;
+    *stopping = c->stopping;
+    pthread_mutex_unlock(&c->lock);
+    /* Reverse into submission order. */
+    struct job *ordered = NULL;
+    while (queue != NULL) {
+        struct job *next = queue->next;
+        queue->next = ordered;
+        ordered = queue;
+        queue = next;
+    }
+    return ordered;
+}
+
+static void *loop(void *arg)
+{
+    struct ddb_client *c = arg;
+    for (;;) {
+        int stopping;
+        struct job *job = take_queue(c, &stopping);
+        if (stopping) {
+            /* Put them back for ddb_client_free to fail. */
+            while (job != NULL) {
+                struct job *next = job->next;
+                pthread_mutex_lock(&c->lock);
+                job->next = c->queue;
+                c->queue = job;
+                pthread_mutex_unlock(&c->lock);
+                job = next;
+            }
+            return NULL;
+        }
+        while (job != NULL) {
+            struct job *next = job->next;
+            job->next = NULL;
+            start_or_fail(c, job);
+            job = next;
+        }
+        int64_t now = now_ms();
+        while (c->retries != NULL && c->retries->retry_at_ms <= now) {
+            job = c->retries;
+            c->retries = job->next;
+            job->next = NULL;
+            start_or_fail(c, job);
+        }
+
+        int running;
+        curl_multi_perform(c->multi, &running);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            struct job *done;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&done);
+            finish_attempt(c, done, msg->data.result);
+        }
+
+        long wait_ms = 1000;
+        curl_multi_timeout(c->multi, &wait_ms);
+        if (wait_ms < 0 || wait_ms > 1000)
+            wait_ms = 1000;
+        if (c->retries != NULL) {
+            int64_t until = c->retries->retry_at_ms - now_ms();
+            if (until < wait_ms)
+                wait_ms = until < 0 ? 0 : (long)until;
+        }
+        if (wait_ms > 0)
+            curl_multi_poll(c->multi, NULL, 0, (int)wait_ms, NULL);
+    }
+}
+
+static char *copy(const char *s)
+{
+    return s != NULL ? strdup(s) : NULL;
+}
+
+struct ddb_client *ddb_client_new(const struct ddb_config *cfg)
+{
+    struct ddb_client *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    c->endpoint = copy(cfg->endpoint);
+    c->endpoint_host = copy(cfg->endpoint_host);
+    c->region = copy(cfg->region);
+    c->access_key_id = copy(cfg->access_key_id);
+    c->secret_access_key = copy(cfg->secret_access_key);
+    c->session_token = copy(cfg->session_token);
+    c->connect_timeout_ms = cfg->connect_timeout_ms;
+    c->timeout_ms = cfg->timeout_ms;
+    struct buf url = BUF_INIT;
+    buf_printf(&url, "%s/", cfg->endpoint);
+    c->url = buf_steal(&url);
+    if (getrandom(&c->rng, sizeof c->rng, 0) != sizeof c->rng || c->rng == 0)
+        c->rng = (uint64_t)now_ms() | 1;
+    c->multi = curl_multi_init();
+    if (c->endpoint == NULL || c->endpoint_host == NULL || c->region == NULL || c->access_key_id == NULL ||
+        c->secret_access_key == NULL || c->url == NULL || c->multi == NULL ||
+        (cfg->session_token != NULL && c->session_token == NULL))
+        goto fail;
+    /* Keep plenty of idle connections to DynamoDB so load never reconnects. */
+    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, 1024L);
+    pthread_mutex_init(&c->lock, NULL);
+    if (pthread_create(&c->thread, NULL, loop, c) != 0) {
+        pthread_mutex_destroy(&c->lock);
+        goto fail;
+    }
+    return c;
+fail:
+    if (c->multi != NULL)
+        curl_multi_cleanup(c->multi);
+    c->multi = NULL;
+    free(c->endpoint);
+    free(c->endpoint_host);
+    free(c->region);
+    free(c->access_key_id);
+    free(c->secret_access_key);
+    free(c->session_token);
+    free(c->url);
+    free(c);
+    return NULL;
+}
+
+int ddb_send(struct ddb_client *c, const char *operation, json_t *request, ddb_callback *callback, void *ctx)
+{
+    struct job *job = calloc(1, sizeof *job);
+    if (job == NULL || request == NULL || strlen(operation) >= sizeof job->operation)
+        goto fail;
+    job->body = json_dumps(request, JSON_COMPACT);
+    if (job->body == NULL)
+        goto fail;
+    json_decref(request);
+    request = NULL;
+    job->body_len = strlen(job->body);
+    memcpy(job->operation, operation, strlen(operation) + 1);
+    job->callback = callback;
+    job->ctx = ctx;
+    job->deadline_ms = now_ms() + c->timeout_ms;
+
+    pthread_mutex_lock(&c->lock);
+    int stopping = c->stopping;
+    if (!stopping) {
+        job->next = c->queue;
+        c->queue = job;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (stopping)
+        goto fail;
+    curl_multi_wakeup(c->multi);
+    return 0;
+fail:
+    json_decref(request);
+    job_free(job);
+    return -1;
+}
+
+void ddb_client_free(struct ddb_client *c)
+{
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&c->lock);
+    c->stopping = 1;
+    pthread_mutex_unlock(&c->lock);
+    curl_multi_wakeup(c->multi);
+    pthread_join(c->thread, NULL);
+
+    /* The loop has ended: this thread owns everything now. */
+    while (c->n_in_flight > 0) {
+        struct job *job = c->in_flight[--c->n_in_flight];
+        curl_multi_remove_handle(c->multi, job->easy);
+        curl_easy_cleanup(job->easy);
+        job->easy = NULL;
+        complete_status(job, DDB_SHUTDOWN, "the service is shutting down");
+    }
+    while (c->retries != NULL) {
+        struct job *job = c->retries;
+        c->retries = job->next;
+        complete_status(job, DDB_SHUTDOWN, "the service is shutting down");
+    }
+    int stopping;
+    struct job *job = take_queue(c, &stopping);
+    while (job != NULL) {
+        struct job *next = job->next;
+        complete_status(job, DDB_SHUTDOWN, "the service is shutting down");
+        job = next;
+    }
+    curl_multi_cleanup(c->multi);
+    pthread_mutex_destroy(&c->lock);
+    free(c->in_flight);
+    free(c->endpoint);
+    free(c->endpoint_host);
+    free(c->region);
+    free(c->access_key_id);
+    if (c->secret_access_key != NULL)
+        explicit_bzero(c->secret_access_key, strlen(c->secret_access_key));
+    free(c->secret_access_key);
+    free(c->session_token);
+    free(c->url);
+    explicit_bzero(c->signing_key, sizeof c->signing_key);
+    free(c);
+}

@@ -1,0 +1,128 @@
+#include "http.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const struct {
+    const char *name;
+    enum http_method method;
+} methods[] = {
+    {"GET", HTTP_GET},     {"HEAD", HTTP_HEAD},     {"POST", HTTP_POST},       {"PUT", HTTP_PUT},
+    {"PATCH", HTTP_PATCH}, {"DELETE", HTTP_DELETE}, {"OPTIONS", HTTP_OPTIONS},
+};
+
+const char *http_method_name(enum http_method method)
+{
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (methods[i].method == method)
+            return methods[i].name;
+    return "OTHER";
+}
+
+enum http_method http_method_parse(const char *name)
+{
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (strcmp(name, methods[i].name) == 0)
+            return methods[i].method;
+    return HTTP_OTHER;
+}
+
+void http_response_clean_up(struct http_response *resp)
+{
+    free(resp->body);
+    free(resp->location);
+    free(resp->etag);
+    free(resp->link);
+    free(resp->allow);
+    memset(resp, 0, sizeof *resp);
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+char *http_percent_decode(const char *src, size_t len)
+{
+    char *out = malloc(len + 1);
+    if (out == NULL)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = src[i];
+        if (c == '%') {
+            int hi = i + 2 < len ? hex_value(src[i + 1]) : -1;
+            int lo = i + 2 < len ? hex_value(src[i + 2]) : -1;
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                free(out);
+                return NULL;
+            }
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        } else if (c == '\0') {
+            free(out);
+            return NULL;
+        }
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+char *http_query_param(const char *query, const char *name, int *malformed)
+{
+    *malformed = 0;
+    if (query == NULL)
+        return NULL;
+    size_t name_len = strlen(name);
+    const char *p = query;
+    while (*p != '\0') {
+        const char *end = strchr(p, '&');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        size_t key_len = eq ? (size_t)(eq - p) : len;
+        char *key = http_percent_decode(p, key_len);
+        int match = key != NULL && strlen(key) == name_len && memcmp(key, name, name_len) == 0;
+        free(key);
+        if (match) {
+            const char *value = eq ? eq + 1 : p + len;
+            char *decoded = http_percent_decode(value, (size_t)(p + len - value));
+            if (decoded == NULL)
+                *malformed = 1;
+            return decoded;
+        }
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    return NULL;
+}
+
+void http_respond(struct http_exchange *ex, int status, char *body)
+{
+    http_response_clean_up(&ex->resp);
+    ex->resp.status = status;
+    ex->resp.body = body;
+    ex->resp.body_len = body ? strlen(body) : 0;
+}
+
+void http_respond_error(struct http_exchange *ex, int status, const char *code, const char *message,
+                        json_t *errors)
+{
+    json_t *body = json_pack("{s:s, s:s, s:s}", "message", message, "code", code, "requestId",
+                             ex->req.request_id ? ex->req.request_id : "");
+    if (body != NULL && errors != NULL)
+        json_object_set(body, "errors", errors);
+    json_decref(errors);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    /* Out of memory: still answer, with a body that needs no allocation to build. */
+    http_respond(ex, text ? status : 500, text ? text : strdup("{\"message\":\"out of memory\",\"code\":\"internal_error\"}"));
+}

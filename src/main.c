@@ -1,0 +1,217 @@
+/* usersvc: a REST service for a DynamoDB users table. main builds the
+ * immutable application state, makes sure the table exists, serves until
+ * SIGINT/SIGTERM, then drains in-flight requests and stops. */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "config.h"
+#include "ddb.h"
+#include "log.h"
+#include "model.h"
+#include "server.h"
+
+#define STARTUP_WAIT_MS 60000
+
+static const char usage[] =
+    "usage: usersvc [--help | --version]\n"
+    "\n"
+    "A REST API for a DynamoDB users table. Configured by environment variables:\n"
+    "  PORT (3000)  HOST (127.0.0.1)  TABLE_NAME (Users)  EMAIL_INDEX (email-index)\n"
+    "  AWS_REGION, then AWS_DEFAULT_REGION (us-east-1)\n"
+    "  AWS_ENDPOINT_URL_DYNAMODB, then AWS_ENDPOINT_URL, then DYNAMODB_ENDPOINT\n"
+    "      (https://dynamodb.<region>.amazonaws.com)\n"
+    "  AUTO_CREATE_TABLE (true for a local endpoint)  MAX_BODY_BYTES (65536)\n"
+    "  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN\n"
+    "  DYNAMODB_TIMEOUT_MS (5000)  DYNAMODB_CONNECT_TIMEOUT_MS (1000)  THREADS (CPUs)\n"
+    "  CORS_ALLOW_ORIGIN (*)  LOG_LEVEL (info)\n"
+    "See README.md for the API.\n";
+
+/* A blocking wrapper for start-up only, before the server takes requests. */
+struct sync_call {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int done;
+    enum ddb_status status;
+    char code[96];
+    char message[256];
+    json_t *body;
+};
+
+static void sync_done(void *ctx, const struct ddb_result *r)
+{
+    struct sync_call *call = ctx;
+    pthread_mutex_lock(&call->lock);
+    call->status = r->status;
+    snprintf(call->code, sizeof call->code, "%s", r->error_code);
+    snprintf(call->message, sizeof call->message, "%s", r->message);
+    call->body = json_incref(r->body);
+    call->done = 1;
+    pthread_cond_signal(&call->cond);
+    pthread_mutex_unlock(&call->lock);
+}
+
+static void call_sync(struct ddb_client *ddb, const char *operation, json_t *request, struct sync_call *call)
+{
+    memset(call, 0, sizeof *call);
+    pthread_mutex_init(&call->lock, NULL);
+    pthread_cond_init(&call->cond, NULL);
+    if (ddb_send(ddb, operation, request, sync_done, call) != 0) {
+        call->status = DDB_SHUTDOWN;
+        snprintf(call->message, sizeof call->message, "could not send %s", operation);
+    } else {
+        pthread_mutex_lock(&call->lock);
+        while (!call->done)
+            pthread_cond_wait(&call->cond, &call->lock);
+        pthread_mutex_unlock(&call->lock);
+    }
+    pthread_mutex_destroy(&call->lock);
+    pthread_cond_destroy(&call->cond);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Waits for the table (creating it when allowed). Returns 0 when it is
+ * ACTIVE, or when it may be missing and the service should start anyway
+ * (/readyz then answers 503); -1 with a line on stderr when start-up must fail. */
+static int ensure_table(const struct app *app)
+{
+    const struct config *cfg = app->cfg;
+    int created = 0;
+    for (long waited = 0; waited < STARTUP_WAIT_MS; waited += 250) {
+        struct sync_call call;
+        call_sync(app->ddb, "DescribeTable", model_describe_table(&app->table), &call);
+        int active = call.status == DDB_OK && app_table_active(call.body, cfg->email_index);
+        json_decref(call.body);
+        if (active) {
+            if (created)
+                log_info("table %s created", cfg->table);
+            return 0;
+        }
+        if (call.status == DDB_ERROR && strcmp(call.code, "ResourceNotFoundException") == 0) {
+            if (!cfg->auto_create_table) {
+                log_warn("table %s does not exist and AUTO_CREATE_TABLE is false; /readyz answers 503", cfg->table);
+                return 0;
+            }
+            if (!created) {
+                log_info("creating table %s with index %s", cfg->table, cfg->email_index);
+                call_sync(app->ddb, "CreateTable", model_create_table(&app->table), &call);
+                json_decref(call.body);
+                if (call.status != DDB_OK && strcmp(call.code, "ResourceInUseException") != 0) {
+                    fprintf(stderr, "usersvc: cannot create table %s: %s %s\n", cfg->table, call.code, call.message);
+                    return -1;
+                }
+                created = 1;
+            }
+        } else if (call.status == DDB_OK) {
+            if (!created && !cfg->auto_create_table) {
+                log_warn("table %s or its index %s is not ACTIVE; /readyz answers 503 until it is", cfg->table,
+                         cfg->email_index);
+                return 0;
+            }
+        } else if (!cfg->auto_create_table) {
+            log_warn("DynamoDB at %s is not answering (%s); starting anyway, /readyz answers 503", cfg->endpoint,
+                     call.message);
+            return 0;
+        } else if (call.status == DDB_ERROR) {
+            fprintf(stderr, "usersvc: DynamoDB refused DescribeTable: %s %s\n", call.code, call.message);
+            return -1;
+        } else if (waited == 0) {
+            log_warn("waiting for DynamoDB at %s (%s)", cfg->endpoint, call.message);
+        }
+        sleep_ms(250);
+    }
+    fprintf(stderr, "usersvc: table %s at %s did not become ACTIVE within %d s\n", cfg->table, cfg->endpoint,
+            STARTUP_WAIT_MS / 1000);
+    return -1;
+}
+
+static const char *lookup_env(const char *name, void *ctx)
+{
+    return getenv(name);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1) {
+        if (strcmp(argv[1], "--version") == 0) {
+            printf("usersvc %s\n", USERSVC_VERSION);
+            return 0;
+        }
+        fputs(usage, strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ? stdout : stderr);
+        return strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ? 0 : 2;
+    }
+
+    struct config cfg;
+    struct buf err = BUF_INIT;
+    if (config_load(&cfg, lookup_env, NULL, &err) != 0) {
+        fprintf(stderr, "usersvc: %s\n", buf_cstr(&err));
+        buf_clean_up(&err);
+        config_clean_up(&cfg);
+        return 2;
+    }
+    log_set_level((enum log_level)cfg.log_level);
+
+    /* Every thread started from here on inherits this mask; main takes the signals with sigwait. */
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int status = 1;
+    struct server *server = NULL;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "usersvc: curl_global_init failed\n");
+        config_clean_up(&cfg);
+        return 1;
+    }
+    struct ddb_config ddb_cfg = {
+        .endpoint = cfg.endpoint, .endpoint_host = cfg.endpoint_host, .region = cfg.region,
+        .access_key_id = cfg.access_key_id, .secret_access_key = cfg.secret_access_key,
+        .session_token = cfg.session_token, .connect_timeout_ms = cfg.connect_timeout_ms,
+        .timeout_ms = cfg.timeout_ms,
+    };
+    struct app app = {.cfg = &cfg, .ddb = ddb_client_new(&ddb_cfg), .table = {cfg.table, cfg.email_index}};
+    if (app.ddb == NULL) {
+        fprintf(stderr, "usersvc: cannot start the DynamoDB client\n");
+        goto out;
+    }
+    if (ensure_table(&app) != 0)
+        goto out;
+    server = server_start(&app, &err);
+    if (server == NULL) {
+        fprintf(stderr, "usersvc: %s\n", buf_cstr(&err));
+        goto out;
+    }
+    log_info("usersvc %s listening on http://%s:%d (table %s at %s, region %s)", USERSVC_VERSION, cfg.host,
+             server_port(server), cfg.table, cfg.endpoint, cfg.region);
+
+    int sig = 0;
+    sigwait(&signals, &sig);
+    log_info("signal %d: draining in-flight requests", sig);
+    server_quiesce(server, cfg.timeout_ms + 1000);
+    status = 0;
+out:
+    /* Completes whatever is still pending (their connections resume with 503)... */
+    ddb_client_free(app.ddb);
+    if (server != NULL) {
+        server_quiesce(server, 1000); /* ...and lets the server answer them before it stops. */
+        sleep_ms(20);
+        server_stop(server);
+    }
+    curl_global_cleanup();
+    config_clean_up(&cfg);
+    buf_clean_up(&err);
+    return status;
+}
