@@ -52,7 +52,7 @@ void http_response_clean_up(struct http_response *resp);
 char *http_percent_decode(const char *src, size_t len);
 
 /* Looks up a query parameter in a raw query string ("a=1&b=2") and returns
- * its decoded value (caller frees), or NULL when absent. *malformed is set to
+ * its decoded value ('+' is a space there, as in HTML forms and URLSearchParams) (caller frees), or NULL when absent. *malformed is set to
  * 1 when the parameter is present but cannot be decoded. The first occurrence wins. */
 char *http_query_param(const char *query, const char *name, int *malformed);
 

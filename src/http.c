@@ -49,7 +49,8 @@ static int hex_value(char c)
     return -1;
 }
 
-char *http_percent_decode(const char *src, size_t len)
+/* Percent-decodes; with form_plus, '+' means a space (query strings). */
+static char *decode(const char *src, size_t len, int form_plus)
 {
     char *out = malloc(len + 1);
     if (out == NULL)
@@ -69,11 +70,18 @@ char *http_percent_decode(const char *src, size_t len)
         } else if (c == '\0') {
             free(out);
             return NULL;
+        } else if (c == '+' && form_plus) {
+            c = ' ';
         }
         out[n++] = c;
     }
     out[n] = '\0';
     return out;
+}
+
+char *http_percent_decode(const char *src, size_t len)
+{
+    return decode(src, len, 0);
 }
 
 char *http_query_param(const char *query, const char *name, int *malformed)
@@ -88,12 +96,12 @@ char *http_query_param(const char *query, const char *name, int *malformed)
         size_t len = end ? (size_t)(end - p) : strlen(p);
         const char *eq = memchr(p, '=', len);
         size_t key_len = eq ? (size_t)(eq - p) : len;
-        char *key = http_percent_decode(p, key_len);
+        char *key = decode(p, key_len, 1);
         int match = key != NULL && strlen(key) == name_len && memcmp(key, name, name_len) == 0;
         free(key);
         if (match) {
             const char *value = eq ? eq + 1 : p + len;
-            char *decoded = http_percent_decode(value, (size_t)(p + len - value));
+            char *decoded = decode(value, (size_t)(p + len - value), 1);
             if (decoded == NULL)
                 *malformed = 1;
             return decoded;

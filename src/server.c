@@ -34,6 +34,7 @@ struct conn {
     struct buf body;
     int too_large;
     int started;
+    int deferred; /* set on the server thread; from then on only the resumed call reads resp */
     char request_id[REQUEST_ID_MAX + 1];
     struct timespec start;
 };
@@ -46,6 +47,7 @@ static const char *lookup_header(const struct http_request *req, const char *nam
 static void defer_exchange(struct http_exchange *ex)
 {
     struct conn *c = ex->adapter;
+    c->deferred = 1;
     atomic_fetch_add(&c->server->deferred, 1);
     MHD_suspend_connection(c->connection);
 }
@@ -201,11 +203,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
             return queue_response(c);
         }
         app_handle(c->server->app, &c->ex);
-        if (c->ex.resp.status == 0)
-            return MHD_YES; /* deferred: suspended until finish_exchange resumes it */
+        if (c->deferred)
+            return MHD_YES; /* suspended; MHD calls again once finish_exchange resumes it */
     }
-    if (c->ex.resp.status == 0)
-        return MHD_YES;
+    if (c->ex.resp.status == 0) {
+        http_respond_error(&c->ex, 500, "internal_error", "internal error", NULL);
+        log_error("request_id=%s no response was produced", c->request_id);
+    }
     return queue_response(c);
 }
 

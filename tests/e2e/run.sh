@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# End-to-end tests: tests/e2e/run.sh BIN   (make e2e runs it with build/usersvc
+# or build/sanitize/usersvc).
+#
+# Starts moto (tests/support/moto_server.py, SigV4 auth on, loopback, free
+# port), starts BIN against it on a free loopback port, waits for /readyz,
+# runs every tests/e2e/test_*.sh (each sources lib.sh; results go to one
+# file), stops the service with SIGTERM and fails the run if it exits non-zero
+# or its log shows a sanitizer report, and always kills what it started.
+# Prints exactly one summary line "e2e: N passed, M failed"; exits non-zero on
+# any failure or when no check ran.
+#
+# Env knobs: E2E_VERBOSE=1 prints every passing check; E2E_KEEP_TMP=1 keeps the
+# temp dir (logs); E2E_ONLY=pattern runs only test files whose name contains it.
+# shellcheck disable=SC2317  # functions run from traps
+set -u
+
+usage() { echo "usage: $0 BIN" >&2; exit 2; }
+[[ $# -eq 1 ]] || usage
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$E2E_DIR/../.." && pwd)
+BIN=$1
+for tool in curl jq python3 timeout; do
+	command -v "$tool" >/dev/null || { echo "e2e: $tool is required" >&2; echo "e2e: 0 passed, 1 failed"; exit 1; }
+done
+if [[ ! -x $BIN || -d $BIN ]]; then
+	echo "e2e: $BIN is not an executable file" >&2
+	echo "e2e: 0 passed, 1 failed"
+	exit 1
+fi
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+
+E2E_TMP=$(mktemp -d -t usersvc-e2e.XXXXXX)
+E2E_RESULTS=$E2E_TMP/results
+: >"$E2E_RESULTS"
+: >"$E2E_TMP/pids"
+export E2E_TMP E2E_RESULTS E2E_BIN=$BIN
+MOTO_LOG=$E2E_TMP/moto.log
+SVC_LOG=$E2E_TMP/usersvc.log
+MOTO_PID="" SVC_PID="" FINISHED=""
+START_TS=$SECONDS
+
+# Sanitizer settings for every service instance (harmless for plain builds).
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+record() { printf '%s %s\n' "$1" "$2" >>"$E2E_RESULTS"; [[ $1 == FAIL ]] && echo "  FAIL $2"; return 0; }
+
+tail_log() { # FILE TITLE
+	[[ -s $1 ]] || return 0
+	echo "---- last 40 lines of $2 ($1) ----"
+	tail -n 40 "$1"
+	echo "---- end of $2 ----"
+}
+
+kill_wait() { # PID GRACE -> exit status of PID (137 if it had to be killed)
+	local pid=$1 grace=$2 i
+	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return $?; }
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < grace * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "e2e: pid $pid ignored SIGTERM for ${grace}s, killing it" >&2
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		return 137
+	fi
+	wait "$pid" 2>/dev/null
+}
+
+# Checks a stopped service: exit status and sanitizer reports in its log.
+check_service_exit() { # STATUS LOG NAME
+	local st=$1 log=$2 name=$3
+	if [[ $st == 0 ]]; then
+		record PASS "$name exited 0 after SIGTERM"
+	else
+		record FAIL "$name: expected exit status 0 after SIGTERM, got $st"
+		SHOW_SVC_LOG=1
+	fi
+	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log" 2>/dev/null; then
+		record FAIL "$name: sanitizer report in its log: $(grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log")"
+		SHOW_SVC_LOG=1
+	else
+		record PASS "$name log has no sanitizer report"
+	fi
+}
+
+SHOW_SVC_LOG="" SHOW_MOTO_LOG=""
+
+# Kills whatever is still running: extra instances from tests, the service, moto.
+cleanup() {
+	local pid st
+	trap '' INT TERM HUP
+	while read -r pid; do
+		[[ -n $pid ]] || continue
+		# only our own children (pid reuse safety): the binary must match
+		if kill -0 "$pid" 2>/dev/null && [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$BIN" ]]; then
+			kill -KILL "$pid" 2>/dev/null
+		fi
+	done <"$E2E_TMP/pids"
+	if [[ -n $SVC_PID ]]; then
+		kill_wait "$SVC_PID" 10
+		st=$?
+		if [[ -z $FINISHED ]]; then
+			record FAIL "run aborted before the end (service stopped with status $st)"
+			SHOW_SVC_LOG=1
+		fi
+		SVC_PID=""
+	fi
+	if [[ -n $MOTO_PID ]]; then
+		kill_wait "$MOTO_PID" 5
+		MOTO_PID=""
+	fi
+}
+
+on_exit() {
+	cleanup
+	[[ -n $SHOW_SVC_LOG ]] && tail_log "$SVC_LOG" "service log"
+	[[ -n $SHOW_MOTO_LOG ]] && tail_log "$MOTO_LOG" "moto log"
+	local p f
+	p=$(grep -c '^PASS' "$E2E_RESULTS")
+	f=$(grep -c '^FAIL' "$E2E_RESULTS")
+	if [[ -n ${E2E_KEEP_TMP:-} ]]; then
+		echo "e2e: logs kept in $E2E_TMP" >&2
+	else
+		rm -rf "$E2E_TMP"
+	fi
+	echo "e2e: took $((SECONDS - START_TS))s" >&2
+	echo "e2e: $p passed, $f failed"
+	[[ $f == 0 && $p -gt 0 ]] && exit 0
+	exit 1
+}
+trap on_exit EXIT
+trap 'echo "e2e: interrupted" >&2; exit 130' INT
+trap 'echo "e2e: terminated" >&2; exit 143' TERM HUP
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# ---- moto -------------------------------------------------------------------
+python3 "$ROOT/tests/support/moto_server.py" --host 127.0.0.1 --port 0 --auth --quiet \
+	--exit-with-parent --ready-file "$E2E_TMP/moto.port" --creds-file "$E2E_TMP/moto.creds" \
+	>"$MOTO_LOG" 2>&1 </dev/null &
+MOTO_PID=$!
+for ((i = 0; i < 300; i++)); do
+	[[ -s $E2E_TMP/moto.port ]] && break
+	kill -0 "$MOTO_PID" 2>/dev/null || break
+	sleep 0.1
+done
+if [[ ! -s $E2E_TMP/moto.port ]]; then
+	record FAIL "moto did not become ready within 30 s"
+	SHOW_MOTO_LOG=1 FINISHED=1
+	exit 1
+fi
+MOTO_PORT=$(<"$E2E_TMP/moto.port")
+# shellcheck disable=SC1091
+. "$E2E_TMP/moto.creds"
+export E2E_MOTO_URL=http://127.0.0.1:$MOTO_PORT
+export E2E_AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID E2E_AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+
+# ---- the service ------------------------------------------------------------
+# If this script is SIGKILLed (no trap runs), the kernel still sends the
+# service SIGTERM (moto has --exit-with-parent for the same reason).
+PDEATH=()
+if command -v setpriv >/dev/null && setpriv --pdeathsig TERM -- true 2>/dev/null; then
+	PDEATH=(setpriv --pdeathsig TERM --)
+fi
+SVC_PORT=$(free_port)
+export BASE_URL=http://127.0.0.1:$SVC_PORT
+export E2E_TABLE=Users-e2e-$$
+"${PDEATH[@]}" env -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN -u AWS_PROFILE -u AWS_DEFAULT_PROFILE \
+	-u AWS_ENDPOINT_URL -u MAX_BODY_BYTES \
+	HOST=127.0.0.1 PORT="$SVC_PORT" \
+	AWS_ENDPOINT_URL_DYNAMODB="$E2E_MOTO_URL" AWS_REGION=us-east-1 \
+	AWS_ACCESS_KEY_ID="$E2E_AWS_ACCESS_KEY_ID" AWS_SECRET_ACCESS_KEY="$E2E_AWS_SECRET_ACCESS_KEY" \
+	TABLE_NAME="$E2E_TABLE" AUTO_CREATE_TABLE=true \
+	"$BIN" >"$SVC_LOG" 2>&1 </dev/null &
+SVC_PID=$!
+
+ready=""
+deadline=$((SECONDS + 20))
+while ((SECONDS < deadline)); do
+	if ! kill -0 "$SVC_PID" 2>/dev/null; then
+		wait "$SVC_PID"
+		record FAIL "service exited during startup with status $?"
+		SVC_PID=""
+		break
+	fi
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$BASE_URL/readyz" 2>/dev/null)
+	if [[ $code == 200 ]]; then
+		ready=1
+		break
+	fi
+	sleep 0.2
+done
+if [[ -z $ready ]]; then
+	[[ -n $SVC_PID ]] && record FAIL "GET /readyz did not answer 200 within 20 s (last status ${code:-none})"
+	SHOW_SVC_LOG=1 SHOW_MOTO_LOG=1 FINISHED=1
+	exit 1
+fi
+record PASS "service ready: GET /readyz answered 200 ($((20 - deadline + SECONDS))s)"
+
+# ---- the tests --------------------------------------------------------------
+shopt -s nullglob
+tests=("$E2E_DIR"/test_*.sh)
+for t in "${tests[@]}"; do
+	name=$(basename "$t")
+	[[ -n ${E2E_ONLY:-} && $name != *"$E2E_ONLY"* ]] && continue
+	before_p=$(grep -c '^PASS' "$E2E_RESULTS")
+	before_f=$(grep -c '^FAIL' "$E2E_RESULTS")
+	t0=$SECONDS
+	echo "== $name"
+	marker=$E2E_TMP/done.$name
+	# Sourced by a fresh bash so a crash in one file cannot stop the others;
+	# the marker tells a completed file from one that died half-way.
+	if ! bash -n "$t" 2>"$E2E_TMP/syntax"; then
+		record FAIL "$name has a syntax error: $(head -c 300 "$E2E_TMP/syntax")"
+		continue
+	fi
+	# shellcheck disable=SC2016
+	timeout --foreground -k 5 "${E2E_FILE_TIMEOUT:-120}" \
+		bash -c '. "$1"; : >"$2"' _ "$t" "$marker" </dev/null
+	st=$?
+	if [[ ! -e $marker ]]; then
+		record FAIL "$name did not run to its end (status $st$([[ $st == 124 || $st == 137 ]] && echo ", timed out"))"
+	fi
+	p=$(($(grep -c '^PASS' "$E2E_RESULTS") - before_p))
+	f=$(($(grep -c '^FAIL' "$E2E_RESULTS") - before_f))
+	echo "   $name: $p checks ok, $f failing ($((SECONDS - t0))s)"
+	((f > 0)) && SHOW_SVC_LOG=1
+	if ! kill -0 "$SVC_PID" 2>/dev/null; then
+		wait "$SVC_PID"
+		record FAIL "service died during $name (exit status $?)"
+		SVC_PID="" SHOW_SVC_LOG=1
+		break
+	fi
+done
+
+# ---- graceful stop ----------------------------------------------------------
+if [[ -n $SVC_PID ]]; then
+	kill_wait "$SVC_PID" 15
+	st=$?
+	SVC_PID=""
+	check_service_exit "$st" "$SVC_LOG" "usersvc"
+fi
+FINISHED=1
+exit 0

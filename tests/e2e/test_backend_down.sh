@@ -1,0 +1,67 @@
+# shellcheck shell=bash
+# A second instance whose DynamoDB endpoint is a closed loopback port.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+main_url=$BASE_URL
+dead_port=$(free_port) # bound then closed: nothing listens there
+port=$(free_port)
+log=$E2E_TMP/usersvc-dead.log
+start_service "$log" \
+	-u AWS_SESSION_TOKEN -u AWS_PROFILE -u MAX_BODY_BYTES \
+	HOST=127.0.0.1 PORT="$port" \
+	AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$dead_port" AWS_REGION=us-east-1 \
+	AWS_ACCESS_KEY_ID=AKIAEXAMPLEDEAD AWS_SECRET_ACCESS_KEY=dead/secret \
+	TABLE_NAME="Users-dead-$$" AUTO_CREATE_TABLE=false
+dead_pid=$SVC_PID
+trap 'kill -KILL $dead_pid 2>/dev/null; _e2e_on_exit' EXIT
+BASE_URL=http://127.0.0.1:$port
+
+up=""
+for ((i = 0; i < 100; i++)); do
+	kill -0 "$dead_pid" 2>/dev/null || break
+	if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$BASE_URL/healthz") == 200 ]]; then
+		up=1
+		break
+	fi
+	sleep 0.1
+done
+REQ_DESC="start with a dead backend" STATUS="" BODY="$(tail -n 5 "$log" 2>/dev/null)"
+check "service starts and answers /healthz within 10 s though DynamoDB is unreachable" test -n "$up"
+
+if [[ -n $up ]]; then
+	req GET "/users/$(rand_uuid)"
+	expect_error '503|504' 'backend_unavailable|backend_timeout' "GET user with DynamoDB down"
+	check "GET /users/{id} with DynamoDB down answers within 3 s (took ${ELAPSED}s)" \
+		awk -v t="$ELAPSED" 'BEGIN { exit !(t < 3) }'
+	req POST /users "{\"name\":\"Down\",\"email\":\"$(uniq_email down)\"}"
+	expect_error '503|504' 'backend_unavailable|backend_timeout' "POST with DynamoDB down"
+	check "POST /users with DynamoDB down answers within 3 s (took ${ELAPSED}s)" \
+		awk -v t="$ELAPSED" 'BEGIN { exit !(t < 3) }'
+	req GET /healthz
+	expect_status 200 "liveness does not depend on DynamoDB"
+	expect_json .status ok
+	req GET /readyz
+	expect_status 503 "readiness reports the dead backend"
+	expect_header Content-Type '^application/json' "readyz 503 is JSON"
+	check "GET /readyz with DynamoDB down answers within 3 s (took ${ELAPSED}s)" \
+		awk -v t="$ELAPSED" 'BEGIN { exit !(t < 3) }'
+fi
+
+# Graceful stop, sanitizer-clean log.
+kill_start=$SECONDS
+stop_pid "$dead_pid" 10
+st=$?
+REQ_DESC="stop the dead-backend instance" STATUS="$st" BODY="$(tail -n 5 "$log" 2>/dev/null)"
+check "dead-backend instance exits 0 on SIGTERM (status $st, $((SECONDS - kill_start))s)" test "$st" -eq 0
+if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log"; then
+	fail "dead-backend instance: sanitizer report in its log: $(grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log")"
+else
+	pass "dead-backend instance: no sanitizer report in its log"
+fi
+if [[ $st != 0 ]] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log" || [[ -z $up ]]; then
+	echo "---- last 30 lines of the dead-backend instance log ----"
+	tail -n 30 "$log"
+	echo "----"
+fi
+trap _e2e_on_exit EXIT
+BASE_URL=$main_url
