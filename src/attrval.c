@@ -230,20 +230,32 @@ int av_write_json(struct buf *out, const json_t *av)
     return -1;
 }
 
-/* Bytes of a number as DynamoDB counts them: about one per two significant digits, plus one. */
+/* Bytes of a number as DynamoDB counts them: one per two significant digits
+ * (leading and trailing zeros trimmed), plus one. */
 static size_t number_size(const char *text)
 {
-    size_t digits = 0;
-    int leading = 1;
+    size_t first = 0, last = 0, position = 0; /* positions among the digits, 1-based */
     for (const char *p = text; *p != '\0' && *p != 'e' && *p != 'E'; p++) {
         if (*p < '0' || *p > '9')
             continue;
-        if (leading && *p == '0')
-            continue;
-        leading = 0;
-        digits++;
+        position++;
+        if (*p != '0') {
+            if (first == 0)
+                first = position;
+            last = position;
+        }
     }
+    size_t digits = first ? last - first + 1 : 1;
     return (digits + 1) / 2 + 1;
+}
+
+/* Bytes a base64 text decodes to. */
+static size_t base64_size(const char *text, size_t len)
+{
+    size_t padding = 0;
+    while (len > 0 && padding < 2 && text[len - 1] == '=')
+        len--, padding++;
+    return len * 3 / 4;
 }
 
 static size_t value_size(const json_t *av)
@@ -256,7 +268,7 @@ static size_t value_size(const json_t *av)
         if (strcmp(type, "S") == 0)
             size = json_string_length(v);
         else if (strcmp(type, "B") == 0)
-            size = json_string_length(v) * 3 / 4;
+            size = base64_size(json_string_value(v) ? json_string_value(v) : "", json_string_length(v));
         else if (strcmp(type, "N") == 0)
             size = number_size(json_string_value(v) ? json_string_value(v) : "");
         else if (strcmp(type, "BOOL") == 0 || strcmp(type, "NULL") == 0)

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -14,13 +15,16 @@ struct env {
     void *ctx;
 };
 
-/* The first of the names that is set and non-empty, or NULL. */
-static const char *env_first(const struct env *env, const char *const *names)
+/* The first of the names that is set and non-empty, or NULL; *which names it. */
+static const char *env_first(const struct env *env, const char *const *names, const char **which)
 {
     for (; *names != NULL; names++) {
         const char *v = env->lookup(*names, env->ctx);
-        if (v != NULL && *v != '\0')
+        if (v != NULL && *v != '\0') {
+            if (which != NULL)
+                *which = *names;
             return v;
+        }
     }
     return NULL;
 }
@@ -28,7 +32,7 @@ static const char *env_first(const struct env *env, const char *const *names)
 static const char *env_get(const struct env *env, const char *name)
 {
     const char *names[] = {name, NULL};
-    return env_first(env, names);
+    return env_first(env, names, NULL);
 }
 
 static int set_string(char **field, const char *value)
@@ -62,24 +66,31 @@ static int parse_bool(const char *s, int *out)
 
 static int is_loopback_host(const char *host, size_t len)
 {
-    return (len == 9 && strncasecmp(host, "localhost", 9) == 0) ||
-           (len >= 4 && strncmp(host, "127.", 4) == 0) || (len == 5 && strncmp(host, "[::1]", 5) == 0);
+    char name[64];
+    struct in_addr ipv4;
+    if (len >= sizeof name)
+        return 0;
+    memcpy(name, host, len);
+    name[len] = '\0';
+    if (inet_pton(AF_INET, name, &ipv4) == 1)
+        return (ntohl(ipv4.s_addr) >> 24) == 127;
+    return strcasecmp(name, "localhost") == 0 || strcmp(name, "[::1]") == 0;
 }
 
 /* Splits "scheme://host[:port][/]" into cfg->endpoint (no trailing slash),
  * cfg->endpoint_host and cfg->endpoint_is_local. Returns 0 or -1. */
-static int parse_endpoint(struct config *cfg, const char *url, struct buf *err)
+static int parse_endpoint(struct config *cfg, const char *variable, const char *url, struct buf *err)
 {
     int is_http = strncmp(url, "http://", 7) == 0;
     if (!is_http && strncmp(url, "https://", 8) != 0) {
-        buf_printf(err, "AWS_ENDPOINT_URL_DYNAMODB: '%s' is not an http:// or https:// URL", url);
+        buf_printf(err, "%s: '%s' is not an http:// or https:// URL", variable, url);
         return -1;
     }
     const char *host = url + (is_http ? 7 : 8);
     size_t len = strcspn(host, "/?#");
     if (len == 0 || (host[len] == '/' && host[len + 1] != '\0') || host[len] == '?' || host[len] == '#' ||
         memchr(host, '@', len) != NULL) {
-        buf_printf(err, "AWS_ENDPOINT_URL_DYNAMODB: '%s' must be scheme://host[:port] with no path", url);
+        buf_printf(err, "%s: '%s' must be scheme://host[:port] with no path", variable, url);
         return -1;
     }
     const char *colon = host[0] == '[' ? strstr(host, "]:") : memchr(host, ':', len);
@@ -90,7 +101,7 @@ static int parse_endpoint(struct config *cfg, const char *url, struct buf *err)
         size_t plen = (size_t)(host + len - port);
         long p;
         if (plen == 0 || plen >= sizeof digits || (memcpy(digits, port, plen), parse_long(digits, 1, 65535, &p)) != 0) {
-            buf_printf(err, "AWS_ENDPOINT_URL_DYNAMODB: '%s' has a bad port", url);
+            buf_printf(err, "%s: '%s' has a bad port", variable, url);
             return -1;
         }
         host_only = (size_t)(colon - host) + (host[0] == '[' ? 1 : 0);
@@ -135,7 +146,7 @@ int config_load(struct config *cfg, const char *(*lookup)(const char *name, void
     }
 
     const char *region_names[] = {"AWS_REGION", "AWS_DEFAULT_REGION", NULL};
-    v = env_first(&env, region_names);
+    v = env_first(&env, region_names, NULL);
     if (set_string(&cfg->region, v ? v : "us-east-1") != 0)
         goto no_memory;
     if (strspn(cfg->region, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(cfg->region)) {
@@ -144,7 +155,8 @@ int config_load(struct config *cfg, const char *(*lookup)(const char *name, void
     }
 
     const char *endpoint_names[] = {"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL", "DYNAMODB_ENDPOINT", NULL};
-    v = env_first(&env, endpoint_names);
+    const char *endpoint_variable = "AWS_ENDPOINT_URL_DYNAMODB";
+    v = env_first(&env, endpoint_names, &endpoint_variable);
     struct buf url = BUF_INIT;
     if (v == NULL)
         buf_printf(&url, "https://dynamodb.%s.amazonaws.com", cfg->region);
@@ -152,7 +164,7 @@ int config_load(struct config *cfg, const char *(*lookup)(const char *name, void
         buf_append_str(&url, v);
     if (url.len > 1 && url.data[url.len - 1] == '/')
         url.data[--url.len] = '\0';
-    int rc = parse_endpoint(cfg, buf_cstr(&url), err);
+    int rc = parse_endpoint(cfg, endpoint_variable, buf_cstr(&url), err);
     buf_clean_up(&url);
     if (rc != 0)
         return err->len ? -1 : (buf_append_str(err, "out of memory"), -1);

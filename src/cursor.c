@@ -92,7 +92,7 @@ char *cursor_decode(const char *table, const char *cursor)
     }
     if (acc != 0) /* non-canonical trailing bits: an edited cursor */
         return NULL;
-    if (len < 1 + TAG_LEN + 1 || raw[0] != CURSOR_VERSION)
+    if (len < 1 + TAG_LEN + 1 || len > 1 + TAG_LEN + CURSOR_MAX_ID || raw[0] != CURSOR_VERSION)
         return NULL;
     size_t id_len = len - 1 - TAG_LEN;
     unsigned char signed_part[1 + CURSOR_MAX_ID], expected[TAG_LEN];

@@ -84,7 +84,7 @@ int user_normalize_email(const char *in, size_t len, char out[USER_EMAIL_MAX + 1
             if (at != len)
                 return -1;
             at = i;
-        } else if (!isalnum((unsigned char)c) && strchr("!#$%&'*+/=?^_`{|}~.-", c) == NULL) {
+        } else if (!isalnum((unsigned char)c) && (c == '\0' || strchr("!#$%&'*+/=?^_`{|}~.-", c) == NULL)) {
             return -1;
         }
         out[i] = c;

@@ -1,0 +1,296 @@
+/* test_config: config_load through a fake environment: defaults, precedence
+ * of the region and endpoint variables, local endpoints, and one clear line
+ * naming the variable for each bad value. config_clean_up runs after every
+ * load, successful or not (ASan checks nothing leaks). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "log.h"
+
+/* A fake environment: NULL-terminated name/value pairs. */
+struct fake_env {
+    const char *pairs[32][2];
+};
+
+static const char *lookup(const char *name, void *ctx)
+{
+    const struct fake_env *env = ctx;
+    for (size_t i = 0; i < 32 && env->pairs[i][0] != NULL; i++)
+        if (strcmp(env->pairs[i][0], name) == 0)
+            return env->pairs[i][1];
+    return NULL;
+}
+
+#define CREDS {"AWS_ACCESS_KEY_ID", "AKIDTEST"}, {"AWS_SECRET_ACCESS_KEY", "secret/key+1"}
+
+/* Loads env into cfg; returns config_load's result. err is reset first. */
+static int load(struct config *cfg, const struct fake_env *env, struct buf *err)
+{
+    buf_reset(err);
+    return config_load(cfg, lookup, (void *)env, err);
+}
+
+static void test_defaults(void)
+{
+    struct fake_env env = {{CREDS}};
+    struct config cfg;
+    struct buf err = BUF_INIT;
+    CHECK_INT_EQ(load(&cfg, &env, &err), 0);
+    CHECK_STR_EQ(buf_cstr(&err), "");
+    CHECK_STR_EQ(cfg.host, "127.0.0.1");
+    CHECK_INT_EQ(cfg.port, 3000);
+    CHECK_STR_EQ(cfg.table, "Users");
+    CHECK_STR_EQ(cfg.email_index, "email-index");
+    CHECK_STR_EQ(cfg.region, "us-east-1");
+    CHECK_STR_EQ(cfg.endpoint, "https://dynamodb.us-east-1.amazonaws.com");
+    CHECK_STR_EQ(cfg.endpoint_host, "dynamodb.us-east-1.amazonaws.com");
+    CHECK_INT_EQ(cfg.endpoint_is_local, 0);
+    CHECK_INT_EQ(cfg.auto_create_table, 0);
+    CHECK_INT_EQ(cfg.max_body_bytes, 65536);
+    CHECK_STR_EQ(cfg.access_key_id, "AKIDTEST");
+    CHECK_STR_EQ(cfg.secret_access_key, "secret/key+1");
+    CHECK(cfg.session_token == NULL);
+    CHECK_INT_EQ(cfg.log_level, LOG_INFO);
+    CHECK(cfg.threads >= 1);
+    CHECK(cfg.connect_timeout_ms > 0 && cfg.timeout_ms > 0);
+    config_clean_up(&cfg);
+    CHECK(cfg.host == NULL && cfg.secret_access_key == NULL);
+    buf_clean_up(&err);
+}
+
+static void test_settings(void)
+{
+    struct fake_env env = {{CREDS,
+                            {"HOST", "0.0.0.0"},
+                            {"PORT", "8080"},
+                            {"TABLE_NAME", "users-prod"},
+                            {"EMAIL_INDEX", "by_email"},
+                            {"MAX_BODY_BYTES", "1024"},
+                            {"AWS_SESSION_TOKEN", "tok"},
+                            {"LOG_LEVEL", "debug"},
+                            {"AUTO_CREATE_TABLE", "true"}}};
+    struct config cfg;
+    struct buf err = BUF_INIT;
+    CHECK_INT_EQ(load(&cfg, &env, &err), 0);
+    CHECK_STR_EQ(cfg.host, "0.0.0.0");
+    CHECK_INT_EQ(cfg.port, 8080);
+    CHECK_STR_EQ(cfg.table, "users-prod");
+    CHECK_STR_EQ(cfg.email_index, "by_email");
+    CHECK_INT_EQ(cfg.max_body_bytes, 1024);
+    CHECK_STR_EQ(cfg.session_token, "tok");
+    CHECK_INT_EQ(cfg.log_level, LOG_DEBUG);
+    CHECK_INT_EQ(cfg.auto_create_table, 1);
+    config_clean_up(&cfg);
+
+    /* Empty values count as unset. */
+    struct fake_env empty = {{CREDS, {"PORT", ""}, {"TABLE_NAME", ""}, {"AWS_REGION", ""}}};
+    CHECK_INT_EQ(load(&cfg, &empty, &err), 0);
+    CHECK_INT_EQ(cfg.port, 3000);
+    CHECK_STR_EQ(cfg.table, "Users");
+    CHECK_STR_EQ(cfg.region, "us-east-1");
+    config_clean_up(&cfg);
+    buf_clean_up(&err);
+}
+
+static void test_region_precedence(void)
+{
+    struct config cfg;
+    struct buf err = BUF_INIT;
+    struct fake_env both = {{CREDS, {"AWS_DEFAULT_REGION", "us-west-2"}, {"AWS_REGION", "eu-west-1"}}};
+    CHECK_INT_EQ(load(&cfg, &both, &err), 0);
+    CHECK_STR_EQ(cfg.region, "eu-west-1");
+    CHECK_STR_EQ(cfg.endpoint, "https://dynamodb.eu-west-1.amazonaws.com");
+    CHECK_STR_EQ(cfg.endpoint_host, "dynamodb.eu-west-1.amazonaws.com");
+    config_clean_up(&cfg);
+
+    struct fake_env fallback = {{CREDS, {"AWS_DEFAULT_REGION", "us-west-2"}}};
+    CHECK_INT_EQ(load(&cfg, &fallback, &err), 0);
+    CHECK_STR_EQ(cfg.region, "us-west-2");
+    CHECK_STR_EQ(cfg.endpoint, "https://dynamodb.us-west-2.amazonaws.com");
+    config_clean_up(&cfg);
+    buf_clean_up(&err);
+}
+
+static void test_endpoint_precedence(void)
+{
+    struct config cfg;
+    struct buf err = BUF_INIT;
+    struct fake_env all = {{{"DYNAMODB_ENDPOINT", "http://127.0.0.1:3"},
+                            {"AWS_ENDPOINT_URL", "http://127.0.0.1:2"},
+                            {"AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:1"}}};
+    CHECK_INT_EQ(load(&cfg, &all, &err), 0);
+    CHECK_STR_EQ(cfg.endpoint, "http://127.0.0.1:1");
+    CHECK_STR_EQ(cfg.endpoint_host, "127.0.0.1:1");
+    config_clean_up(&cfg);
+
+    struct fake_env two = {{{"DYNAMODB_ENDPOINT", "http://127.0.0.1:3"}, {"AWS_ENDPOINT_URL", "http://127.0.0.1:2"}}};
+    CHECK_INT_EQ(load(&cfg, &two, &err), 0);
+    CHECK_STR_EQ(cfg.endpoint, "http://127.0.0.1:2");
+    config_clean_up(&cfg);
+
+    struct fake_env one = {{{"DYNAMODB_ENDPOINT", "http://127.0.0.1:3"}}};
+    CHECK_INT_EQ(load(&cfg, &one, &err), 0);
+    CHECK_STR_EQ(cfg.endpoint, "http://127.0.0.1:3");
+    config_clean_up(&cfg);
+
+    /* An endpoint wins over the region's default endpoint, the region is kept. */
+    struct fake_env region = {{{"AWS_REGION", "eu-central-1"}, {"AWS_ENDPOINT_URL", "http://localhost:8000"}}};
+    CHECK_INT_EQ(load(&cfg, &region, &err), 0);
+    CHECK_STR_EQ(cfg.region, "eu-central-1");
+    CHECK_STR_EQ(cfg.endpoint, "http://localhost:8000");
+    config_clean_up(&cfg);
+    buf_clean_up(&err);
+}
+
+static void test_local_endpoints(void)
+{
+    struct config cfg;
+    struct buf err = BUF_INIT;
+    struct fake_env local = {{{"AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"}}};
+    CHECK_INT_EQ(load(&cfg, &local, &err), 0);
+    CHECK_STR_EQ(cfg.endpoint, "http://127.0.0.1:8000");
+    CHECK_STR_EQ(cfg.endpoint_host, "127.0.0.1:8000");
+    CHECK_INT_EQ(cfg.endpoint_is_local, 1);
+    CHECK_INT_EQ(cfg.auto_create_table, 1);
+    /* No credentials needed: some default ones are filled in. */
+    CHECK(cfg.access_key_id != NULL && cfg.access_key_id[0] != '\0');
+    CHECK(cfg.secret_access_key != NULL && cfg.secret_access_key[0] != '\0');
+    config_clean_up(&cfg);
+
+    struct fake_env slash = {{{"AWS_ENDPOINT_URL_DYNAMODB", "http://localhost:8000/"}}};
+    CHECK_INT_EQ(load(&cfg, &slash, &err), 0);
+    CHECK_STR_EQ(cfg.endpoint, "http://localhost:8000");
+    CHECK_STR_EQ(cfg.endpoint_host, "localhost:8000");
+    CHECK_INT_EQ(cfg.endpoint_is_local, 1);
+    config_clean_up(&cfg);
+
+    struct fake_env no_auto = {{{"AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"},
+                                {"AUTO_CREATE_TABLE", "false"}}};
+    CHECK_INT_EQ(load(&cfg, &no_auto, &err), 0);
+    CHECK_INT_EQ(cfg.endpoint_is_local, 1);
+    CHECK_INT_EQ(cfg.auto_create_table, 0);
+    config_clean_up(&cfg);
+
+    /* https to a loopback host is local too. */
+    struct fake_env https_local = {{{"AWS_ENDPOINT_URL_DYNAMODB", "https://localhost:8443"}}};
+    CHECK_INT_EQ(load(&cfg, &https_local, &err), 0);
+    CHECK_STR_EQ(cfg.endpoint_host, "localhost:8443");
+    CHECK_INT_EQ(cfg.endpoint_is_local, 1);
+    config_clean_up(&cfg);
+
+    struct fake_env v6 = {{{"AWS_ENDPOINT_URL_DYNAMODB", "https://[::1]:8000"}}};
+    CHECK_INT_EQ(load(&cfg, &v6, &err), 0);
+    CHECK_STR_EQ(cfg.endpoint_host, "[::1]:8000");
+    CHECK_INT_EQ(cfg.endpoint_is_local, 1);
+    config_clean_up(&cfg);
+
+    /* A custom https endpoint is not local: credentials required, no auto-create. */
+    struct fake_env remote = {{CREDS, {"AWS_ENDPOINT_URL_DYNAMODB", "https://ddb.example.com"}}};
+    CHECK_INT_EQ(load(&cfg, &remote, &err), 0);
+    CHECK_STR_EQ(cfg.endpoint, "https://ddb.example.com");
+    CHECK_STR_EQ(cfg.endpoint_host, "ddb.example.com");
+    CHECK_INT_EQ(cfg.endpoint_is_local, 0);
+    CHECK_INT_EQ(cfg.auto_create_table, 0);
+    config_clean_up(&cfg);
+
+    /* A host name that merely starts with "127." is not a loopback address. */
+    struct fake_env lookalike = {{CREDS, {"AWS_ENDPOINT_URL_DYNAMODB", "https://127.example.com"}}};
+    CHECK_INT_EQ(load(&cfg, &lookalike, &err), 0);
+    CHECK_INT_EQ(cfg.endpoint_is_local, 0);
+    CHECK_INT_EQ(cfg.auto_create_table, 0);
+    config_clean_up(&cfg);
+    buf_clean_up(&err);
+}
+
+/* Loads env expecting failure: -1, one non-empty line naming `names`. */
+static void expect_error(const struct fake_env *env, const char *names, int line)
+{
+    struct config cfg;
+    struct buf err = BUF_INIT;
+    int rc = load(&cfg, env, &err);
+    const char *msg = buf_cstr(&err);
+    if (rc != -1 || strstr(msg, names) == NULL)
+        fprintf(stderr, "  (line %d: rc %d, err [%s], should name %s)\n", line, rc, msg, names);
+    CHECK_INT_EQ(rc, -1);
+    CHECK(strlen(msg) > 0);
+    CHECK(strchr(msg, '\n') == NULL);
+    CHECK(strstr(msg, names) != NULL);
+    config_clean_up(&cfg);
+    buf_clean_up(&err);
+}
+
+static void test_errors(void)
+{
+    struct fake_env port_abc = {{CREDS, {"PORT", "abc"}}};
+    expect_error(&port_abc, "PORT", __LINE__);
+    struct fake_env port_big = {{CREDS, {"PORT", "70000"}}};
+    expect_error(&port_big, "PORT", __LINE__);
+    struct fake_env port_neg = {{CREDS, {"PORT", "-1"}}};
+    expect_error(&port_neg, "PORT", __LINE__);
+    struct fake_env port_junk = {{CREDS, {"PORT", "80x"}}};
+    expect_error(&port_junk, "PORT", __LINE__);
+    struct fake_env body = {{CREDS, {"MAX_BODY_BYTES", "-1"}}};
+    expect_error(&body, "MAX_BODY_BYTES", __LINE__);
+    struct fake_env body_word = {{CREDS, {"MAX_BODY_BYTES", "lots"}}};
+    expect_error(&body_word, "MAX_BODY_BYTES", __LINE__);
+    struct fake_env autoc = {{CREDS, {"AUTO_CREATE_TABLE", "maybe"}}};
+    expect_error(&autoc, "AUTO_CREATE_TABLE", __LINE__);
+    struct fake_env ftp = {{CREDS, {"AWS_ENDPOINT_URL_DYNAMODB", "ftp://x"}}};
+    expect_error(&ftp, "AWS_ENDPOINT_URL_DYNAMODB", __LINE__);
+    struct fake_env path = {{CREDS, {"AWS_ENDPOINT_URL_DYNAMODB", "http://x:1/foo"}}};
+    expect_error(&path, "AWS_ENDPOINT_URL_DYNAMODB", __LINE__);
+    struct fake_env query = {{CREDS, {"AWS_ENDPOINT_URL_DYNAMODB", "http://x:1?a=b"}}};
+    expect_error(&query, "AWS_ENDPOINT_URL_DYNAMODB", __LINE__);
+    struct fake_env no_host = {{CREDS, {"AWS_ENDPOINT_URL_DYNAMODB", "http://"}}};
+    expect_error(&no_host, "AWS_ENDPOINT_URL_DYNAMODB", __LINE__);
+    struct fake_env bad_port = {{CREDS, {"AWS_ENDPOINT_URL_DYNAMODB", "http://x:99999"}}};
+    expect_error(&bad_port, "AWS_ENDPOINT_URL_DYNAMODB", __LINE__);
+    struct fake_env userinfo = {{CREDS, {"AWS_ENDPOINT_URL_DYNAMODB", "http://u:p@x:1"}}};
+    expect_error(&userinfo, "AWS_ENDPOINT_URL_DYNAMODB", __LINE__);
+    /* The message names the variable the bad value came from. */
+    struct fake_env ftp_legacy = {{CREDS, {"DYNAMODB_ENDPOINT", "ftp://x"}}};
+    expect_error(&ftp_legacy, "DYNAMODB_ENDPOINT", __LINE__);
+    struct fake_env ftp_generic = {{CREDS, {"AWS_ENDPOINT_URL", "ftp://x"}}};
+    expect_error(&ftp_generic, "AWS_ENDPOINT_URL:", __LINE__);
+
+    struct fake_env only_id = {{{"AWS_ACCESS_KEY_ID", "AKID"}}};
+    expect_error(&only_id, "AWS_SECRET_ACCESS_KEY", __LINE__);
+    struct fake_env only_secret = {{{"AWS_SECRET_ACCESS_KEY", "s"}}};
+    expect_error(&only_secret, "AWS_ACCESS_KEY_ID", __LINE__);
+    struct fake_env only_id_local = {{{"AWS_ACCESS_KEY_ID", "AKID"},
+                                      {"AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"}}};
+    expect_error(&only_id_local, "AWS_SECRET_ACCESS_KEY", __LINE__);
+    struct fake_env no_creds = {{{"AWS_REGION", "eu-west-1"}}};
+    expect_error(&no_creds, "AWS_ACCESS_KEY_ID", __LINE__);
+    struct fake_env no_creds_remote = {{{"AWS_ENDPOINT_URL_DYNAMODB", "https://ddb.example.com"}}};
+    expect_error(&no_creds_remote, "AWS_ACCESS_KEY_ID", __LINE__);
+    struct fake_env loud = {{CREDS, {"LOG_LEVEL", "loud"}}};
+    expect_error(&loud, "LOG_LEVEL", __LINE__);
+    struct fake_env table = {{CREDS, {"TABLE_NAME", "a b"}}};
+    expect_error(&table, "TABLE_NAME", __LINE__);
+    struct fake_env region = {{CREDS, {"AWS_REGION", "EU/West"}}};
+    expect_error(&region, "AWS_REGION", __LINE__);
+
+    /* A failed load leaves cfg safe to clean up, and clean-up twice is harmless. */
+    struct config cfg;
+    struct buf err = BUF_INIT;
+    CHECK_INT_EQ(load(&cfg, &loud, &err), -1);
+    config_clean_up(&cfg);
+    config_clean_up(&cfg);
+    CHECK(cfg.host == NULL && cfg.endpoint == NULL && cfg.access_key_id == NULL);
+    buf_clean_up(&err);
+}
+
+int main(void)
+{
+    RUN(test_defaults);
+    RUN(test_settings);
+    RUN(test_region_precedence);
+    RUN(test_endpoint_precedence);
+    RUN(test_local_endpoints);
+    RUN(test_errors);
+    return check_summary();
+}

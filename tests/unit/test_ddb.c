@@ -1,0 +1,148 @@
+/* test_ddb: the pure pieces of the DynamoDB client: which failures are worth
+ * a retry (and of which kind), the full-jitter backoff bounds, and the error
+ * code taken from __type. */
+#include "ddb.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "check.h"
+
+static void test_classify(void)
+{
+    /* No response at all: transient, whatever else is passed. */
+    CHECK_INT_EQ(ddb_classify(1, 0, ""), DDB_RETRY_TRANSIENT);
+    CHECK_INT_EQ(ddb_classify(1, 0, "ValidationException"), DDB_RETRY_TRANSIENT);
+
+    /* Throttling codes (DynamoDB answers them with 400). */
+    CHECK_INT_EQ(ddb_classify(0, 400, "ProvisionedThroughputExceededException"), DDB_RETRY_THROTTLE);
+    CHECK_INT_EQ(ddb_classify(0, 400, "ThrottlingException"), DDB_RETRY_THROTTLE);
+    CHECK_INT_EQ(ddb_classify(0, 400, "RequestLimitExceeded"), DDB_RETRY_THROTTLE);
+
+    /* Server side trouble. */
+    CHECK_INT_EQ(ddb_classify(0, 500, "InternalServerError"), DDB_RETRY_TRANSIENT);
+    CHECK_INT_EQ(ddb_classify(0, 500, ""), DDB_RETRY_TRANSIENT);
+    CHECK_INT_EQ(ddb_classify(0, 503, ""), DDB_RETRY_TRANSIENT);
+    CHECK_INT_EQ(ddb_classify(0, 502, ""), DDB_RETRY_TRANSIENT);
+    CHECK_INT_EQ(ddb_classify(0, 504, ""), DDB_RETRY_TRANSIENT);
+
+    /* Client errors are final. */
+    CHECK_INT_EQ(ddb_classify(0, 400, "ConditionalCheckFailedException"), DDB_RETRY_NO);
+    CHECK_INT_EQ(ddb_classify(0, 400, "ValidationException"), DDB_RETRY_NO);
+    CHECK_INT_EQ(ddb_classify(0, 400, "TransactionCanceledException"), DDB_RETRY_NO);
+    CHECK_INT_EQ(ddb_classify(0, 400, "ResourceNotFoundException"), DDB_RETRY_NO);
+    CHECK_INT_EQ(ddb_classify(0, 400, "AccessDeniedException"), DDB_RETRY_NO);
+    CHECK_INT_EQ(ddb_classify(0, 400, ""), DDB_RETRY_NO);
+    CHECK_INT_EQ(ddb_classify(0, 404, ""), DDB_RETRY_NO);
+    /* Codes match whole, case-sensitive. */
+    CHECK_INT_EQ(ddb_classify(0, 400, "ThrottlingExceptionX"), DDB_RETRY_NO);
+    CHECK_INT_EQ(ddb_classify(0, 400, "throttlingexception"), DDB_RETRY_NO);
+}
+
+/* min(cap, base * 2^(retry-1)) computed without shifting past 64 bits. */
+static long ceiling_for(long base, int retry)
+{
+    long c = base;
+    for (int i = 1; i < retry && c < DDB_BACKOFF_CAP_MS; i++)
+        c *= 2;
+    return c < DDB_BACKOFF_CAP_MS ? c : DDB_BACKOFF_CAP_MS;
+}
+
+/* xorshift64*: deterministic "random" values. */
+static uint64_t next(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
+}
+
+static void test_backoff_bounds(void)
+{
+    /* Ceilings written out from the rule min(20000, base * 2^(retry-1)). */
+    static const long transient[] = {0, 25, 50, 100, 200, 400, 800};
+    static const long throttle[] = {0, 1000, 2000, 4000, 8000, 16000, 20000};
+    for (int retry = 1; retry <= 6; retry++) {
+        CHECK_INT_EQ(ceiling_for(DDB_BASE_TRANSIENT_MS, retry), transient[retry]);
+        CHECK_INT_EQ(ceiling_for(DDB_BASE_THROTTLE_MS, retry), throttle[retry]);
+        /* random 0 -> 0; random == ceiling -> the ceiling itself (inclusive);
+         * random == ceiling + 1 -> 0 again (modulo ceiling + 1). */
+        CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_TRANSIENT, retry, 0), 0);
+        CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_THROTTLE, retry, 0), 0);
+        CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_TRANSIENT, retry, 1), 1);
+        CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_THROTTLE, retry, 1), 1);
+        CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_TRANSIENT, retry, (uint64_t)transient[retry]), transient[retry]);
+        CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_THROTTLE, retry, (uint64_t)throttle[retry]), throttle[retry]);
+        CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_TRANSIENT, retry, (uint64_t)transient[retry] + 1), 0);
+        CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_THROTTLE, retry, (uint64_t)throttle[retry] + 1), 0);
+        CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_TRANSIENT, retry, UINT64_MAX),
+                     (long)(UINT64_MAX % (uint64_t)(transient[retry] + 1)));
+        CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_THROTTLE, retry, UINT64_MAX),
+                     (long)(UINT64_MAX % (uint64_t)(throttle[retry] + 1)));
+    }
+
+    /* Many random values: always within [0, ceiling], and the exact formula. */
+    uint64_t seed = 0x9E3779B97F4A7C15ULL;
+    for (int retry = 1; retry <= 40; retry++) {
+        int bad = 0;
+        long t_ceiling = ceiling_for(DDB_BASE_TRANSIENT_MS, retry);
+        long h_ceiling = ceiling_for(DDB_BASE_THROTTLE_MS, retry);
+        long t_max = 0, h_max = 0;
+        for (int i = 0; i < 20000; i++) {
+            uint64_t r = next(&seed);
+            long t = ddb_backoff_ms(DDB_RETRY_TRANSIENT, retry, r);
+            long h = ddb_backoff_ms(DDB_RETRY_THROTTLE, retry, r);
+            bad += t < 0 || t > t_ceiling || t != (long)(r % (uint64_t)(t_ceiling + 1));
+            bad += h < 0 || h > h_ceiling || h != (long)(r % (uint64_t)(h_ceiling + 1));
+            t_max = t > t_max ? t : t_max;
+            h_max = h > h_max ? h : h_max;
+        }
+        if (bad)
+            fprintf(stderr, "  retry %d: %d out of bounds\n", retry, bad);
+        CHECK_INT_EQ(bad, 0);
+        /* The whole range is used: the largest of 20000 draws is near the ceiling. */
+        CHECK(t_max >= t_ceiling * 9 / 10);
+        CHECK(h_max >= h_ceiling * 9 / 10);
+    }
+
+    /* The cap: reached from retry 6 for throttling, and for any large retry. */
+    CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_THROTTLE, 30, 20000), 20000);
+    CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_THROTTLE, 30, 20001), 0);
+    CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_TRANSIENT, 30, 20000), 20000);
+    CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_TRANSIENT, 30, 20001), 0);
+    CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_TRANSIENT, 11, 20000), 20000); /* 25 * 1024 > 20000 */
+    CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_TRANSIENT, 10, 12800), 12800); /* 25 * 512 */
+    CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_TRANSIENT, 10, 12801), 0);
+    CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_THROTTLE, 64, UINT64_MAX), (long)(UINT64_MAX % 20001));
+    CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_TRANSIENT, 1000000, UINT64_MAX), (long)(UINT64_MAX % 20001));
+    /* Retry numbers below 1 are treated as the first retry. */
+    CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_TRANSIENT, 0, 25), 25);
+    CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_TRANSIENT, 0, 26), 0);
+    CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_THROTTLE, -5, 1000), 1000);
+    CHECK_INT_EQ(ddb_backoff_ms(DDB_RETRY_THROTTLE, -5, 1001), 0);
+}
+
+static void test_error_code(void)
+{
+    CHECK_STR_EQ(ddb_error_code("com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"),
+                 "ConditionalCheckFailedException");
+    CHECK_STR_EQ(ddb_error_code("com.amazon.coral.validate#ValidationException"), "ValidationException");
+    CHECK_STR_EQ(ddb_error_code("ResourceNotFoundException"), "ResourceNotFoundException");
+    CHECK_STR_EQ(ddb_error_code(""), "");
+    CHECK_STR_EQ(ddb_error_code("a#b#ThrottlingException"), "ThrottlingException");
+    CHECK_STR_EQ(ddb_error_code("trailing#"), "");
+    const char *type = "x#Y";
+    CHECK(ddb_error_code(type) == type + 2); /* points into the value */
+    /* Classification of a full __type once reduced. */
+    CHECK_INT_EQ(ddb_classify(0, 400,
+                              ddb_error_code("com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException")),
+                 DDB_RETRY_THROTTLE);
+}
+
+int main(void)
+{
+    RUN(test_classify);
+    RUN(test_backoff_bounds);
+    RUN(test_error_code);
+    return check_summary();
+}
