@@ -5,7 +5,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "buf.h"
@@ -36,15 +39,20 @@ struct ddb_client {
     long connect_timeout_ms, timeout_ms;
 
     pthread_t thread;
+    int wake_fd;               /* eventfd: ddb_send wakes the loop */
     pthread_mutex_t lock;      /* guards queue and stopping */
     struct job *queue;         /* submitted, not yet started; newest first */
     int stopping;
 
     /* Owned by the loop thread. */
     CURLM *multi;
+    int epoll_fd;
+    int64_t curl_timer_ms;     /* monotonic time curl wants to be called back, -1 = none */
     struct job *retries;       /* sorted by retry_at_ms */
     struct job **in_flight;    /* open attempts, for shutdown */
     size_t n_in_flight, cap_in_flight;
+    CURL **idle_easy;          /* finished handles kept for reuse: curl_easy_init is costly */
+    size_t n_idle_easy, cap_idle_easy;
     char key_date[9];          /* signing key cache: one key per day */
     uint8_t signing_key[SIGV4_KEY_LEN];
     uint64_t rng;
@@ -131,6 +139,39 @@ static size_t on_data(char *data, size_t size, size_t n, void *userdata)
     return len;
 }
 
+/* A handle with the options every request shares: from the idle pool, or new. */
+static CURL *acquire_easy(struct ddb_client *c)
+{
+    if (c->n_idle_easy > 0)
+        return c->idle_easy[--c->n_idle_easy];
+    CURL *easy = curl_easy_init();
+    if (easy == NULL)
+        return NULL;
+    curl_easy_setopt(easy, CURLOPT_URL, c->url);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    return easy;
+}
+
+/* Returns a handle (no longer in the multi) to the idle pool, or frees it when the pool is full. */
+static void release_easy(struct ddb_client *c, CURL *easy)
+{
+    if (c->n_idle_easy == c->cap_idle_easy) {
+        size_t cap = c->cap_idle_easy ? c->cap_idle_easy * 2 : 64;
+        CURL **grown = cap <= 4096 ? realloc(c->idle_easy, cap * sizeof *grown) : NULL;
+        if (grown == NULL) {
+            curl_easy_cleanup(easy);
+            return;
+        }
+        c->idle_easy = grown;
+        c->cap_idle_easy = cap;
+    }
+    c->idle_easy[c->n_idle_easy++] = easy;
+}
+
 /* Signs and starts one attempt. Returns 0, or -1 (the job is untouched). */
 static int start_attempt(struct ddb_client *c, struct job *job)
 {
@@ -188,38 +229,32 @@ static int start_attempt(struct ddb_client *c, struct job *job)
     int64_t remaining = job->deadline_ms - now_ms();
     if (remaining < 1)
         remaining = 1;
-    CURL *easy = curl_easy_init();
+    CURL *easy = acquire_easy(c);
     if (easy == NULL)
         goto out;
-    curl_easy_setopt(easy, CURLOPT_URL, c->url);
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, job->body);
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)job->body_len);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, job);
     curl_easy_setopt(easy, CURLOPT_PRIVATE, job);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, job->curl_error);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)remaining);
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                      (long)(c->connect_timeout_ms < remaining ? c->connect_timeout_ms : remaining));
-    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     job->curl_error[0] = '\0';
     buf_reset(&job->response);
     if (c->n_in_flight == c->cap_in_flight) {
         size_t cap = c->cap_in_flight ? c->cap_in_flight * 2 : 64;
         struct job **grown = realloc(c->in_flight, cap * sizeof *grown);
         if (grown == NULL) {
-            curl_easy_cleanup(easy);
+            release_easy(c, easy);
             goto out;
         }
         c->in_flight = grown;
         c->cap_in_flight = cap;
     }
     if (curl_multi_add_handle(c->multi, easy) != CURLM_OK) {
-        curl_easy_cleanup(easy);
+        release_easy(c, easy);
         goto out;
     }
     c->in_flight[c->n_in_flight++] = job;
@@ -268,7 +303,7 @@ static void finish_attempt(struct ddb_client *c, struct job *job, CURLcode code)
     long http_status = 0;
     curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &http_status);
     curl_multi_remove_handle(c->multi, job->easy);
-    curl_easy_cleanup(job->easy);
+    release_easy(c, job->easy);
     job->easy = NULL;
     forget_in_flight(c, job);
 
@@ -341,9 +376,67 @@ static struct job *take_queue(struct ddb_client *c, int *stopping)
     return ordered;
 }
 
+/* curl asks to watch (or stop watching) one of its sockets. */
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    struct ddb_client *c = userp;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+        curl_multi_assign(c->multi, fd, NULL);
+        return 0;
+    }
+    struct epoll_event ev = {
+        .events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0),
+        .data.fd = fd,
+    };
+    if (socketp == NULL) { /* first time: remember that it is registered */
+        epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+        curl_multi_assign(c->multi, fd, c);
+    } else {
+        epoll_ctl(c->epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+    }
+    return 0;
+}
+
+/* curl asks to be called back after timeout_ms (-1: no timer). */
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    struct ddb_client *c = userp;
+    c->curl_timer_ms = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    return 0;
+}
+
+static void read_completions(struct ddb_client *c)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        struct job *done;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&done);
+        finish_attempt(c, done, msg->data.result);
+    }
+}
+
+/* Milliseconds until the next timer (curl's or a retry), at most 1000. */
+static int next_wait_ms(const struct ddb_client *c)
+{
+    int64_t now = now_ms(), wait = 1000;
+    if (c->curl_timer_ms >= 0 && c->curl_timer_ms - now < wait)
+        wait = c->curl_timer_ms - now;
+    if (c->retries != NULL && c->retries->retry_at_ms - now < wait)
+        wait = c->retries->retry_at_ms - now;
+    return wait < 0 ? 0 : (int)wait;
+}
+
+/* The loop thread: waits on curl's sockets and the wake-up eventfd with
+ * epoll, and lets curl act only on the sockets that are ready. */
 static void *loop(void *arg)
 {
     struct ddb_client *c = arg;
+    struct epoll_event events[64];
+    int running;
     for (;;) {
         int stopping;
         struct job *job = take_queue(c, &stopping);
@@ -372,31 +465,35 @@ static void *loop(void *arg)
             job->next = NULL;
             start_or_fail(c, job);
         }
+        if (c->curl_timer_ms >= 0 && c->curl_timer_ms <= now) {
+            c->curl_timer_ms = -1;
+            curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+            read_completions(c);
+        }
 
-        int running;
-        curl_multi_perform(c->multi, &running);
-        CURLMsg *msg;
-        int left;
-        while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
-            if (msg->msg != CURLMSG_DONE)
+        int n = epoll_wait(c->epoll_fd, events, 64, next_wait_ms(c));
+        for (int i = 0; i < n; i++) {
+            int fd = events[i].data.fd;
+            if (fd == c->wake_fd) {
+                uint64_t count;
+                if (read(c->wake_fd, &count, sizeof count) < 0 && errno != EAGAIN)
+                    log_warn("ddb: wake-up read failed: %s", strerror(errno));
                 continue;
-            struct job *done;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&done);
-            finish_attempt(c, done, msg->data.result);
+            }
+            int mask = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                       (events[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                       (events[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+            curl_multi_socket_action(c->multi, fd, mask, &running);
         }
-
-        long wait_ms = 1000;
-        curl_multi_timeout(c->multi, &wait_ms);
-        if (wait_ms < 0 || wait_ms > 1000)
-            wait_ms = 1000;
-        if (c->retries != NULL) {
-            int64_t until = c->retries->retry_at_ms - now_ms();
-            if (until < wait_ms)
-                wait_ms = until < 0 ? 0 : (long)until;
-        }
-        if (wait_ms > 0)
-            curl_multi_poll(c->multi, NULL, 0, (int)wait_ms, NULL);
+        read_completions(c);
     }
+}
+
+static void wake(struct ddb_client *c)
+{
+    uint64_t one = 1;
+    if (write(c->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+        log_warn("ddb: wake-up write failed: %s", strerror(errno));
 }
 
 static char *copy(const char *s)
@@ -423,12 +520,22 @@ struct ddb_client *ddb_client_new(const struct ddb_config *cfg)
     if (getrandom(&c->rng, sizeof c->rng, 0) != sizeof c->rng || c->rng == 0)
         c->rng = (uint64_t)now_ms() | 1;
     c->multi = curl_multi_init();
+    c->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    c->curl_timer_ms = -1;
+    struct epoll_event wake_ev = {.events = EPOLLIN, .data.fd = c->wake_fd};
+    if (c->epoll_fd < 0 || c->wake_fd < 0 || epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, c->wake_fd, &wake_ev) != 0)
+        goto fail;
     if (c->endpoint == NULL || c->endpoint_host == NULL || c->region == NULL || c->access_key_id == NULL ||
         c->secret_access_key == NULL || c->url == NULL || c->multi == NULL ||
         (cfg->session_token != NULL && c->session_token == NULL))
         goto fail;
     /* Keep plenty of idle connections to DynamoDB so load never reconnects. */
     curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, 1024L);
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
     pthread_mutex_init(&c->lock, NULL);
     if (pthread_create(&c->thread, NULL, loop, c) != 0) {
         pthread_mutex_destroy(&c->lock);
@@ -436,6 +543,10 @@ struct ddb_client *ddb_client_new(const struct ddb_config *cfg)
     }
     return c;
 fail:
+    if (c->epoll_fd >= 0)
+        close(c->epoll_fd);
+    if (c->wake_fd >= 0)
+        close(c->wake_fd);
     if (c->multi != NULL)
         curl_multi_cleanup(c->multi);
     c->multi = NULL;
@@ -475,7 +586,7 @@ int ddb_send(struct ddb_client *c, const char *operation, json_t *request, ddb_c
     pthread_mutex_unlock(&c->lock);
     if (stopping)
         goto fail;
-    curl_multi_wakeup(c->multi);
+    wake(c);
     return 0;
 fail:
     json_decref(request);
@@ -490,7 +601,7 @@ void ddb_client_free(struct ddb_client *c)
     pthread_mutex_lock(&c->lock);
     c->stopping = 1;
     pthread_mutex_unlock(&c->lock);
-    curl_multi_wakeup(c->multi);
+    wake(c);
     pthread_join(c->thread, NULL);
 
     /* The loop has ended: this thread owns everything now. */
@@ -513,7 +624,12 @@ void ddb_client_free(struct ddb_client *c)
         complete_status(job, DDB_SHUTDOWN, "the service is shutting down");
         job = next;
     }
+    while (c->n_idle_easy > 0)
+        curl_easy_cleanup(c->idle_easy[--c->n_idle_easy]);
+    free(c->idle_easy);
     curl_multi_cleanup(c->multi);
+    close(c->epoll_fd);
+    close(c->wake_fd);
     pthread_mutex_destroy(&c->lock);
     free(c->in_flight);
     free(c->endpoint);
