@@ -153,6 +153,7 @@ static CURL *acquire_easy(struct ddb_client *c)
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_PROXY, ""); /* DynamoDB is reached directly: no proxy lookups */
     return easy;
 }
 

@@ -6,7 +6,7 @@
 #include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,16 +333,56 @@ int sigv4_string_to_sign(const char *amz_date, const struct sigv4_scope *scope,
                       scope->date, scope->region, scope->service, hash);
 }
 
-/* HMAC-SHA256 of data under key into mac. Returns 0 or -1. */
+/* SHA-256, fetched once: OpenSSL 3's implicit fetch in EVP_sha256()/HMAC()
+ * costs more than the hashing itself on every call. Immutable once set. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha256(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/* SHA-256 of a || b into md (32 bytes) on ctx. Returns 0 or -1. */
+static int sha256_two(EVP_MD_CTX *ctx, const void *a, size_t a_len, const void *b, size_t b_len, uint8_t *md)
+{
+    unsigned int md_len = 0;
+    pthread_once(&sha256_once, fetch_sha256);
+    if (sha256_md == NULL || EVP_DigestInit_ex2(ctx, sha256_md, NULL) != 1 ||
+        EVP_DigestUpdate(ctx, a, a_len) != 1 || (b_len > 0 && EVP_DigestUpdate(ctx, b, b_len) != 1) ||
+        EVP_DigestFinal_ex(ctx, md, &md_len) != 1)
+        return -1;
+    return md_len == SIGV4_KEY_LEN ? 0 : -1;
+}
+
+/* HMAC-SHA256 (RFC 2104) of data under key into mac. Returns 0 or -1. */
 static int hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
                        uint8_t mac[SIGV4_KEY_LEN])
 {
-    unsigned int mac_len = 0;
-    if (key_len > INT_MAX)
+    enum { BLOCK = 64 };
+    uint8_t k[BLOCK] = {0}, pad[BLOCK], inner[SIGV4_KEY_LEN];
+    int rc = -1;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx == NULL)
         return -1;
-    if (HMAC(EVP_sha256(), key, (int)key_len, data, len, mac, &mac_len) == NULL)
-        return -1;
-    return mac_len == SIGV4_KEY_LEN ? 0 : -1;
+    if (key_len > BLOCK) {
+        if (sha256_two(ctx, key, key_len, NULL, 0, k) != 0)
+            goto done;
+    } else if (key_len > 0) {
+        memcpy(k, key, key_len);
+    }
+    for (size_t i = 0; i < BLOCK; i++)
+        pad[i] = k[i] ^ 0x36;
+    if (sha256_two(ctx, pad, BLOCK, data, len, inner) != 0)
+        goto done;
+    for (size_t i = 0; i < BLOCK; i++)
+        pad[i] = k[i] ^ 0x5c;
+    rc = sha256_two(ctx, pad, BLOCK, inner, sizeof inner, mac);
+done:
+    OPENSSL_cleanse(k, sizeof k);
+    OPENSSL_cleanse(pad, sizeof pad);
+    EVP_MD_CTX_free(ctx);
+    return rc;
 }
 
 int sigv4_signing_key(const char *secret_access_key, const struct sigv4_scope *scope,
@@ -417,14 +457,15 @@ done:
 
 void sigv4_sha256_hex(const void *data, size_t len, char hex[SIGV4_HEX_LEN + 1])
 {
-    uint8_t md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
+    uint8_t md[SIGV4_KEY_LEN];
     hex[0] = '\0';
-    if ((data == NULL && len > 0) ||
-        EVP_Digest(data != NULL ? data : "", len, md, &md_len, EVP_sha256(), NULL) != 1 ||
-        md_len != SIGV4_KEY_LEN)
+    if (data == NULL && len > 0)
         return;
-    to_hex(md, md_len, hex);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int rc = ctx != NULL ? sha256_two(ctx, data != NULL ? data : "", len, NULL, 0, md) : -1;
+    EVP_MD_CTX_free(ctx);
+    if (rc == 0)
+        to_hex(md, sizeof md, hex);
 }
 
 int sigv4_format_time(int64_t unix_seconds, char amz_date[17], char date[9])
