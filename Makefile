@@ -29,7 +29,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 DEB_PACKAGES := gcc make pkg-config libmicrohttpd-dev libcurl4-openssl-dev libssl-dev \
                 libjansson-dev uuid-dev curl jq python3
 
-.PHONY: all deps test test-once unit e2e run clean valgrind lint format compdb
+.PHONY: all deps test test-once unit e2e bench bench-smoke run clean valgrind lint format compdb
 
 all: $(BUILD)/usersvc
 
@@ -64,11 +64,19 @@ e2e: $(BUILD)/usersvc
 
 test-once: unit e2e
 
-# Plain `make test`: the default flavour, then the same again under ASan + UBSan.
-# With SANITIZE set, only that flavour runs.
+# The benchmark against the Express + AWS SDK peer (README: Performance). Not part of `make test`,
+# which runs it only in smoke mode: a few seconds, every answer 2xx, no timing asserted.
+bench: $(BUILD)/usersvc
+	@tests/bench/run.sh $(BUILD)/usersvc
+
+bench-smoke: $(BUILD)/usersvc
+	@tests/bench/run.sh --smoke $(BUILD)/usersvc
+
+# Plain `make test`: the default flavour and the benchmark smoke run, then unit and e2e again under
+# ASan + UBSan. With SANITIZE set, only that flavour's unit and e2e tests run.
 test: deps
 ifeq ($(SANITIZE),)
-	@$(MAKE) --no-print-directory test-once
+	@$(MAKE) --no-print-directory test-once bench-smoke
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined test-once
 else
 	@$(MAKE) --no-print-directory test-once
