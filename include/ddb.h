@@ -1,9 +1,10 @@
-/* ddb: an asynchronous DynamoDB JSON-protocol client. One loop thread owns a
- * curl multi handle (keep-alive connections are reused across requests);
- * callers on any thread hand it operations with ddb_send and are called back
- * on that loop thread. Every request is signed with SigV4 (re-signed on each
- * retry), retried with full-jitter backoff when DynamoDB says it is worth it,
- * and bounded by a deadline: the callback always comes. */
+/* ddb: an asynchronous DynamoDB JSON-protocol client. A client belongs to one
+ * thread, which drives it from its event loop: it waits for ddb_client_fd to
+ * be readable or ddb_client_timeout_ms to pass, then calls ddb_client_run,
+ * which never blocks. The client owns a curl multi handle (keep-alive
+ * connections are reused across requests). Every request is signed with
+ * SigV4 (re-signed on each retry), retried with full-jitter backoff when
+ * DynamoDB says it is worth it, and bounded by a deadline: the callback always comes. */
 #ifndef USERSVC_DDB_H
 #define USERSVC_DDB_H
 
@@ -40,22 +41,34 @@ struct ddb_result {
     int attempts;
 };
 
-/* Called exactly once per accepted ddb_send, on the loop thread (or on the
- * thread calling ddb_client_free for work cut short). It may call ddb_send. */
+/* Called exactly once per accepted ddb_send, from ddb_client_run or
+ * ddb_client_free (never from inside ddb_send). It may call ddb_send. */
 typedef void ddb_callback(void *ctx, const struct ddb_result *result);
 
 struct ddb_client;
 
-/* Starts the loop thread. The config's strings are copied. Returns NULL on
- * failure. curl_global_init must have run first. */
+/* A new client; the config's strings are copied. Returns NULL on failure.
+ * curl_global_init must have run first. */
 struct ddb_client *ddb_client_new(const struct ddb_config *cfg);
 
-/* Queues operation ("GetItem") with request (stolen, even on failure). Returns
- * 0 when accepted (the callback will come), -1 when stopping or out of memory. */
+/* Queues operation ("GetItem") with request (stolen, even on failure); the
+ * next ddb_client_run starts it. Returns 0 when accepted (the callback will
+ * come), -1 when the client is being freed or memory runs out. */
 int ddb_send(struct ddb_client *client, const char *operation, json_t *request, ddb_callback *callback,
              void *ctx);
 
-/* Stops the loop, completes every pending operation with DDB_SHUTDOWN, frees
+/* An epoll descriptor that is readable when curl's sockets have events. */
+int ddb_client_fd(const struct ddb_client *client);
+
+/* Milliseconds until ddb_client_run has timed work (0: now), or -1 for none. */
+int ddb_client_timeout_ms(const struct ddb_client *client);
+
+/* Starts queued operations, serves ready sockets (fd_ready: ddb_client_fd was
+ * readable) and due timers, and calls the callbacks of finished operations.
+ * Never blocks. */
+void ddb_client_run(struct ddb_client *client, int fd_ready);
+
+/* Completes every pending operation with DDB_SHUTDOWN, then frees
  * everything. Accepts NULL. */
 void ddb_client_free(struct ddb_client *client);
 

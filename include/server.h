@@ -1,25 +1,48 @@
 /* server: the libmicrohttpd adapter. It turns MHD's access-handler phases
  * into http_exchange values for app_handle, suspends connections whose
  * exchange is deferred and resumes them when it finishes, and adds the
- * headers every response carries (X-Request-Id, CORS, Content-Type). */
+ * headers every response carries (X-Request-Id, CORS, Content-Type).
+ *
+ * It runs one worker thread per server_worker: each has its own MHD daemon
+ * on the shared port (SO_REUSEPORT) and drives its own event source (the
+ * DynamoDB client) from the same epoll loop, so a request is read, sent,
+ * completed and answered without leaving its thread. */
 #ifndef USERSVC_SERVER_H
 #define USERSVC_SERVER_H
 
+#include <stddef.h>
+
 #include "app.h"
 #include "buf.h"
+#include "config.h"
+
+/* Work a worker drives beside HTTP. Its callbacks that finish exchanges run
+ * on the worker's thread, from run or close. */
+struct server_source {
+    int fd;                                /* readable when run has socket work */
+    int (*timeout_ms)(void *ctx);          /* ms until run has timed work; -1 none */
+    void (*run)(void *ctx, int fd_ready);  /* never blocks */
+    void (*close)(void *ctx);              /* completes what is pending, frees ctx */
+    void *ctx;
+};
+
+struct server_worker {
+    const struct app *app; /* borrowed for the server's lifetime */
+    struct server_source source; /* owned by the worker from server_start on, even on failure */
+};
 
 struct server;
 
-/* Starts listening on cfg->host:cfg->port with cfg->threads threads.
- * Returns NULL with one line in err on failure. app is borrowed for the
- * server's lifetime. */
-struct server *server_start(const struct app *app, struct buf *err);
+/* Starts n_workers threads listening on cfg->host:cfg->port. Returns NULL
+ * with one line in err on failure. */
+struct server *server_start(const struct config *cfg, const struct server_worker *workers, size_t n_workers,
+                            struct buf *err);
 
 /* The port actually bound (useful with PORT=0). */
 int server_port(const struct server *server);
 
-/* Stops accepting, waits up to wait_ms for deferred exchanges to finish, then stops. */
-void server_quiesce(struct server *server, long wait_ms);
-void server_stop(struct server *server);
+/* Stops accepting, lets deferred exchanges finish for up to wait_ms, answers
+ * the rest with the source's shutdown result, then stops and frees. Accepts NULL. */
+void server_stop(struct server *server, long wait_ms);
 
 #endif

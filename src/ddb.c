@@ -2,11 +2,9 @@
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <unistd.h>
 #include <time.h>
@@ -19,7 +17,7 @@
 #define TARGET_PREFIX "DynamoDB_20120810."
 
 struct job {
-    struct job *next;          /* in the submit queue or the retry list */
+    struct job *next;          /* in the send queue or the retry list */
     char operation[40];
     char *body;                /* compact JSON; owned */
     size_t body_len;
@@ -38,13 +36,10 @@ struct ddb_client {
     char *endpoint, *endpoint_host, *region, *access_key_id, *secret_access_key, *session_token, *url;
     long connect_timeout_ms, timeout_ms;
 
-    pthread_t thread;
-    int wake_fd;               /* eventfd: ddb_send wakes the loop */
-    pthread_mutex_t lock;      /* guards queue and stopping */
-    struct job *queue;         /* submitted, not yet started; newest first */
+    struct job *queue;         /* sent, not yet started; oldest first */
+    struct job **queue_tail;
     int stopping;
 
-    /* Owned by the loop thread. */
     CURLM *multi;
     int epoll_fd;
     int64_t curl_timer_ms;     /* monotonic time curl wants to be called back, -1 = none */
@@ -359,24 +354,6 @@ static void finish_attempt(struct ddb_client *c, struct job *job, CURLcode code)
     json_decref(body);
 }
 
-static struct job *take_queue(struct ddb_client *c, int *stopping)
-{
-    pthread_mutex_lock(&c->lock);
-    struct job *queue = c->queue;
-    c->queue = NULL;
-    *stopping = c->stopping;
-    pthread_mutex_unlock(&c->lock);
-    /* Reverse into submission order. */
-    struct job *ordered = NULL;
-    while (queue != NULL) {
-        struct job *next = queue->next;
-        queue->next = ordered;
-        ordered = queue;
-        queue = next;
-    }
-    return ordered;
-}
-
 /* curl asks to watch (or stop watching) one of its sockets. */
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
@@ -420,81 +397,61 @@ static void read_completions(struct ddb_client *c)
     }
 }
 
-/* Milliseconds until the next timer (curl's or a retry), at most 1000. */
-static int next_wait_ms(const struct ddb_client *c)
+int ddb_client_fd(const struct ddb_client *c)
 {
-    int64_t now = now_ms(), wait = 1000;
-    if (c->curl_timer_ms >= 0 && c->curl_timer_ms - now < wait)
-        wait = c->curl_timer_ms - now;
-    if (c->retries != NULL && c->retries->retry_at_ms - now < wait)
-        wait = c->retries->retry_at_ms - now;
-    return wait < 0 ? 0 : (int)wait;
+    return c->epoll_fd;
 }
 
-/* The loop thread: waits on curl's sockets and the wake-up eventfd with
- * epoll, and lets curl act only on the sockets that are ready. */
-static void *loop(void *arg)
+int ddb_client_timeout_ms(const struct ddb_client *c)
 {
-    struct ddb_client *c = arg;
-    struct epoll_event events[64];
-    int running;
-    for (;;) {
-        int stopping;
-        struct job *job = take_queue(c, &stopping);
-        if (stopping) {
-            /* Put them back for ddb_client_free to fail. */
-            while (job != NULL) {
-                struct job *next = job->next;
-                pthread_mutex_lock(&c->lock);
-                job->next = c->queue;
-                c->queue = job;
-                pthread_mutex_unlock(&c->lock);
-                job = next;
-            }
-            return NULL;
-        }
-        while (job != NULL) {
-            struct job *next = job->next;
-            job->next = NULL;
-            start_or_fail(c, job);
-            job = next;
-        }
-        int64_t now = now_ms();
-        while (c->retries != NULL && c->retries->retry_at_ms <= now) {
-            job = c->retries;
-            c->retries = job->next;
-            job->next = NULL;
-            start_or_fail(c, job);
-        }
-        if (c->curl_timer_ms >= 0 && c->curl_timer_ms <= now) {
-            c->curl_timer_ms = -1;
-            curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-            read_completions(c);
-        }
+    if (c->queue != NULL)
+        return 0;
+    int64_t due = -1; /* the earliest monotonic deadline, -1 = none */
+    if (c->curl_timer_ms >= 0)
+        due = c->curl_timer_ms;
+    if (c->retries != NULL && (due < 0 || c->retries->retry_at_ms < due))
+        due = c->retries->retry_at_ms;
+    if (due < 0)
+        return -1;
+    int64_t wait = due - now_ms();
+    return wait <= 0 ? 0 : wait > 1000 ? 1000 : (int)wait;
+}
 
-        int n = epoll_wait(c->epoll_fd, events, 64, next_wait_ms(c));
+void ddb_client_run(struct ddb_client *c, int fd_ready)
+{
+    int running;
+    /* Start what was sent since the last run, then what is due to retry. */
+    struct job *job = c->queue;
+    c->queue = NULL;
+    c->queue_tail = &c->queue;
+    while (job != NULL) {
+        struct job *next = job->next;
+        job->next = NULL;
+        start_or_fail(c, job);
+        job = next;
+    }
+    int64_t now = now_ms();
+    while (c->retries != NULL && c->retries->retry_at_ms <= now) {
+        job = c->retries;
+        c->retries = job->next;
+        job->next = NULL;
+        start_or_fail(c, job);
+    }
+    if (c->curl_timer_ms >= 0 && c->curl_timer_ms <= now) {
+        c->curl_timer_ms = -1;
+        curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    if (fd_ready) {
+        struct epoll_event events[64];
+        int n = epoll_wait(c->epoll_fd, events, 64, 0);
         for (int i = 0; i < n; i++) {
-            int fd = events[i].data.fd;
-            if (fd == c->wake_fd) {
-                uint64_t count;
-                if (read(c->wake_fd, &count, sizeof count) < 0 && errno != EAGAIN)
-                    log_warn("ddb: wake-up read failed: %s", strerror(errno));
-                continue;
-            }
             int mask = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
                        (events[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
                        (events[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
-            curl_multi_socket_action(c->multi, fd, mask, &running);
+            curl_multi_socket_action(c->multi, events[i].data.fd, mask, &running);
         }
-        read_completions(c);
     }
-}
-
-static void wake(struct ddb_client *c)
-{
-    uint64_t one = 1;
-    if (write(c->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
-        log_warn("ddb: wake-up write failed: %s", strerror(errno));
+    read_completions(c);
 }
 
 static char *copy(const char *s)
@@ -522,10 +479,9 @@ struct ddb_client *ddb_client_new(const struct ddb_config *cfg)
         c->rng = (uint64_t)now_ms() | 1;
     c->multi = curl_multi_init();
     c->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     c->curl_timer_ms = -1;
-    struct epoll_event wake_ev = {.events = EPOLLIN, .data.fd = c->wake_fd};
-    if (c->epoll_fd < 0 || c->wake_fd < 0 || epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, c->wake_fd, &wake_ev) != 0)
+    c->queue_tail = &c->queue;
+    if (c->epoll_fd < 0)
         goto fail;
     if (c->endpoint == NULL || c->endpoint_host == NULL || c->region == NULL || c->access_key_id == NULL ||
         c->secret_access_key == NULL || c->url == NULL || c->multi == NULL ||
@@ -537,17 +493,10 @@ struct ddb_client *ddb_client_new(const struct ddb_config *cfg)
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
-    pthread_mutex_init(&c->lock, NULL);
-    if (pthread_create(&c->thread, NULL, loop, c) != 0) {
-        pthread_mutex_destroy(&c->lock);
-        goto fail;
-    }
     return c;
 fail:
     if (c->epoll_fd >= 0)
         close(c->epoll_fd);
-    if (c->wake_fd >= 0)
-        close(c->wake_fd);
     if (c->multi != NULL)
         curl_multi_cleanup(c->multi);
     c->multi = NULL;
@@ -578,16 +527,10 @@ int ddb_send(struct ddb_client *c, const char *operation, json_t *request, ddb_c
     job->ctx = ctx;
     job->deadline_ms = now_ms() + c->timeout_ms;
 
-    pthread_mutex_lock(&c->lock);
-    int stopping = c->stopping;
-    if (!stopping) {
-        job->next = c->queue;
-        c->queue = job;
-    }
-    pthread_mutex_unlock(&c->lock);
-    if (stopping)
+    if (c->stopping)
         goto fail;
-    wake(c);
+    *c->queue_tail = job; /* started by the next ddb_client_run: the callback never runs inside ddb_send */
+    c->queue_tail = &job->next;
     return 0;
 fail:
     json_decref(request);
@@ -599,13 +542,7 @@ void ddb_client_free(struct ddb_client *c)
 {
     if (c == NULL)
         return;
-    pthread_mutex_lock(&c->lock);
     c->stopping = 1;
-    pthread_mutex_unlock(&c->lock);
-    wake(c);
-    pthread_join(c->thread, NULL);
-
-    /* The loop has ended: this thread owns everything now. */
     while (c->n_in_flight > 0) {
         struct job *job = c->in_flight[--c->n_in_flight];
         curl_multi_remove_handle(c->multi, job->easy);
@@ -618,8 +555,8 @@ void ddb_client_free(struct ddb_client *c)
         c->retries = job->next;
         complete_status(job, DDB_SHUTDOWN, "the service is shutting down");
     }
-    int stopping;
-    struct job *job = take_queue(c, &stopping);
+    struct job *job = c->queue;
+    c->queue = NULL;
     while (job != NULL) {
         struct job *next = job->next;
         complete_status(job, DDB_SHUTDOWN, "the service is shutting down");
@@ -630,8 +567,6 @@ void ddb_client_free(struct ddb_client *c)
     free(c->idle_easy);
     curl_multi_cleanup(c->multi);
     close(c->epoll_fd);
-    close(c->wake_fd);
-    pthread_mutex_destroy(&c->lock);
     free(c->in_flight);
     free(c->endpoint);
     free(c->endpoint_host);

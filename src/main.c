@@ -2,6 +2,7 @@
  * immutable application state, makes sure the table exists, serves until
  * SIGINT/SIGTERM, then drains in-flight requests and stops. */
 #include <curl/curl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,10 +33,8 @@ static const char usage[] =
     "  CORS_ALLOW_ORIGIN (*)  LOG_LEVEL (info)\n"
     "See README.md for the API.\n";
 
-/* A blocking wrapper for start-up only, before the server takes requests. */
+/* A blocking call for start-up only, before the server takes requests. */
 struct sync_call {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
     int done;
     enum ddb_status status;
     char code[96];
@@ -46,32 +45,27 @@ struct sync_call {
 static void sync_done(void *ctx, const struct ddb_result *r)
 {
     struct sync_call *call = ctx;
-    pthread_mutex_lock(&call->lock);
     call->status = r->status;
     snprintf(call->code, sizeof call->code, "%s", r->error_code);
     snprintf(call->message, sizeof call->message, "%s", r->message);
     call->body = json_incref(r->body);
     call->done = 1;
-    pthread_cond_signal(&call->cond);
-    pthread_mutex_unlock(&call->lock);
 }
 
+/* Drives the client until the call completes: start-up only, before any request is served. */
 static void call_sync(struct ddb_client *ddb, const char *operation, json_t *request, struct sync_call *call)
 {
     memset(call, 0, sizeof *call);
-    pthread_mutex_init(&call->lock, NULL);
-    pthread_cond_init(&call->cond, NULL);
     if (ddb_send(ddb, operation, request, sync_done, call) != 0) {
         call->status = DDB_SHUTDOWN;
         snprintf(call->message, sizeof call->message, "could not send %s", operation);
-    } else {
-        pthread_mutex_lock(&call->lock);
-        while (!call->done)
-            pthread_cond_wait(&call->cond, &call->lock);
-        pthread_mutex_unlock(&call->lock);
+        return;
     }
-    pthread_mutex_destroy(&call->lock);
-    pthread_cond_destroy(&call->cond);
+    while (!call->done) {
+        struct pollfd pfd = {.fd = ddb_client_fd(ddb), .events = POLLIN};
+        int ready = poll(&pfd, 1, ddb_client_timeout_ms(ddb)) > 0;
+        ddb_client_run(ddb, ready);
+    }
 }
 
 static void sleep_ms(long ms)
@@ -135,6 +129,22 @@ static int ensure_table(const struct app *app)
     return -1;
 }
 
+/* The DynamoDB client as a worker's event source. */
+static int source_timeout_ms(void *ctx)
+{
+    return ddb_client_timeout_ms(ctx);
+}
+
+static void source_run(void *ctx, int fd_ready)
+{
+    ddb_client_run(ctx, fd_ready);
+}
+
+static void source_close(void *ctx)
+{
+    ddb_client_free(ctx);
+}
+
 static const char *lookup_env(const char *name, void *ctx)
 {
     return getenv(name);
@@ -171,6 +181,9 @@ int main(int argc, char **argv)
 
     int status = 1;
     struct server *server = NULL;
+    struct app *apps = NULL;
+    struct server_worker *workers = NULL;
+    size_t n = (size_t)cfg.threads;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "usersvc: curl_global_init failed\n");
         config_clean_up(&cfg);
@@ -182,34 +195,50 @@ int main(int argc, char **argv)
         .session_token = cfg.session_token, .connect_timeout_ms = cfg.connect_timeout_ms,
         .timeout_ms = cfg.timeout_ms,
     };
-    struct app app = {.cfg = &cfg, .ddb = ddb_client_new(&ddb_cfg), .table = {cfg.table, cfg.email_index}};
-    if (app.ddb == NULL) {
+    struct app startup = {.cfg = &cfg, .ddb = ddb_client_new(&ddb_cfg), .table = {cfg.table, cfg.email_index}};
+    int table_ok = startup.ddb != NULL && ensure_table(&startup) == 0;
+    if (startup.ddb == NULL)
         fprintf(stderr, "usersvc: cannot start the DynamoDB client\n");
+    ddb_client_free(startup.ddb);
+    if (!table_ok)
+        goto out;
+
+    /* One app (and DynamoDB client) per worker: a worker never shares its client. */
+    apps = calloc(n, sizeof *apps);
+    workers = calloc(n, sizeof *workers);
+    if (apps == NULL || workers == NULL) {
+        fprintf(stderr, "usersvc: out of memory\n");
         goto out;
     }
-    if (ensure_table(&app) != 0)
-        goto out;
-    server = server_start(&app, &err);
+    for (size_t i = 0; i < n; i++) {
+        apps[i] = (struct app){.cfg = &cfg, .ddb = ddb_client_new(&ddb_cfg), .table = {cfg.table, cfg.email_index}};
+        if (apps[i].ddb == NULL) {
+            fprintf(stderr, "usersvc: cannot start the DynamoDB client\n");
+            for (size_t j = 0; j <= i; j++)
+                ddb_client_free(apps[j].ddb);
+            goto out;
+        }
+        workers[i] = (struct server_worker){
+            .app = &apps[i],
+            .source = {ddb_client_fd(apps[i].ddb), source_timeout_ms, source_run, source_close, apps[i].ddb},
+        };
+    }
+    server = server_start(&cfg, workers, n, &err); /* owns the clients from here on */
     if (server == NULL) {
         fprintf(stderr, "usersvc: %s\n", buf_cstr(&err));
         goto out;
     }
-    log_info("usersvc %s listening on http://%s:%d (table %s at %s, region %s)", USERSVC_VERSION, cfg.host,
-             server_port(server), cfg.table, cfg.endpoint, cfg.region);
+    log_info("usersvc %s listening on http://%s:%d with %zu threads (table %s at %s, region %s)", USERSVC_VERSION,
+             cfg.host, server_port(server), n, cfg.table, cfg.endpoint, cfg.region);
 
     int sig = 0;
     sigwait(&signals, &sig);
     log_info("signal %d: draining in-flight requests", sig);
-    server_quiesce(server, cfg.timeout_ms + 1000);
+    server_stop(server, cfg.timeout_ms + 1000);
     status = 0;
 out:
-    /* Completes whatever is still pending (their connections resume with 503)... */
-    ddb_client_free(app.ddb);
-    if (server != NULL) {
-        server_quiesce(server, 1000); /* ...and lets the server answer them before it stops. */
-        sleep_ms(20);
-        server_stop(server);
-    }
+    free(workers);
+    free(apps);
     curl_global_cleanup();
     config_clean_up(&cfg);
     buf_clean_up(&err);

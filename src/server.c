@@ -3,10 +3,13 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -17,19 +20,37 @@
 #define REQUEST_ID_MAX 128
 #define IDLE_TIMEOUT_S 120
 
-struct server {
-    struct MHD_Daemon *daemon;
+/* One worker thread: its own libmicrohttpd daemon (sharing the port through
+ * SO_REUSEPORT) and its own event source (the DynamoDB client), driven by one
+ * epoll loop. An exchange is deferred, sent, completed and answered on the
+ * same thread, so nothing crosses threads on the request path. */
+struct worker {
+    struct server *server;
     const struct app *app;
-    atomic_long deferred; /* exchanges waiting on DynamoDB */
+    struct server_source source;
+    struct MHD_Daemon *daemon;
+    pthread_t thread;
+    int started;
+    int epoll_fd;
+    int stop_fd;   /* eventfd: server_stop asks the worker to drain and stop */
+    long wait_ms;  /* how long draining may take, set before stop_fd is written */
+    long deferred; /* exchanges of this worker waiting on the source */
+    int resumed;   /* a connection was resumed since the last MHD_run */
+};
+
+struct server {
+    const struct config *cfg;
+    struct worker *workers;
+    size_t n_workers;
     atomic_ullong requests; /* numbers generated request ids */
-    char id_prefix[17];    /* random per process, so ids are unique across replicas */
+    char id_prefix[17];     /* random per process, so ids are unique across replicas */
     int port;
 };
 
 /* Per-connection state, from the URI callback until MHD says the request completed. */
 struct conn {
     struct http_exchange ex;
-    struct server *server;
+    struct worker *worker;
     struct MHD_Connection *connection;
     char *path;  /* raw path, owned */
     char *query; /* raw query, points into path's allocation */
@@ -50,16 +71,17 @@ static void defer_exchange(struct http_exchange *ex)
 {
     struct conn *c = ex->adapter;
     c->deferred = 1;
-    atomic_fetch_add(&c->server->deferred, 1);
+    c->worker->deferred++;
     MHD_suspend_connection(c->connection);
 }
 
+/* Runs on the worker's own thread (its source calls back from source.run). */
 static void finish_exchange(struct http_exchange *ex)
 {
     struct conn *c = ex->adapter;
-    struct MHD_Connection *connection = c->connection;
-    atomic_fetch_sub(&c->server->deferred, 1);
-    MHD_resume_connection(connection); /* c may be gone once this returns */
+    c->worker->deferred--;
+    c->worker->resumed = 1;
+    MHD_resume_connection(c->connection); /* answered by the worker's next MHD_run */
 }
 
 /* MHD gives us the raw URI before parsing it: keep it, so paths and query
@@ -70,7 +92,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     if (c == NULL)
         return NULL;
     clock_gettime(CLOCK_MONOTONIC, &c->start);
-    c->server = cls;
+    c->worker = cls;
     c->connection = connection;
     c->path = strdup(uri);
     if (c->path == NULL) {
@@ -102,8 +124,9 @@ static void set_request_id(struct conn *c)
         return;
     }
     /* "<process prefix>-<counter>": unique without a random draw per request. */
-    unsigned long long n = atomic_fetch_add(&c->server->requests, 1) + 1;
-    snprintf(c->request_id, sizeof c->request_id, "%s-%08llx", c->server->id_prefix, n);
+    struct server *s = c->worker->server;
+    unsigned long long n = atomic_fetch_add(&s->requests, 1) + 1;
+    snprintf(c->request_id, sizeof c->request_id, "%s-%08llx", s->id_prefix, n);
 }
 
 static void add_header(struct MHD_Response *r, const char *name, const char *value)
@@ -114,7 +137,7 @@ static void add_header(struct MHD_Response *r, const char *name, const char *val
 
 static enum MHD_Result queue_response(struct conn *c)
 {
-    const struct config *cfg = c->server->app->cfg;
+    const struct config *cfg = c->worker->server->cfg;
     struct http_response *resp = &c->ex.resp;
     struct MHD_Response *r;
     if (resp->body != NULL) {
@@ -155,7 +178,7 @@ static enum MHD_Result queue_response(struct conn *c)
 static void respond_too_large(struct conn *c)
 {
     char message[96];
-    snprintf(message, sizeof message, "the body is over the %zu byte limit", c->server->app->cfg->max_body_bytes);
+    snprintf(message, sizeof message, "the body is over the %zu byte limit", c->worker->server->cfg->max_body_bytes);
     http_respond_error(&c->ex, 413, "body_too_large", message, NULL);
 }
 
@@ -166,7 +189,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     struct conn *c = *con_cls;
     if (c == NULL)
         return MHD_NO; /* out of memory in on_uri */
-    size_t max = c->server->app->cfg->max_body_bytes;
+    size_t max = c->worker->server->cfg->max_body_bytes;
 
     if (c->ex.req.path == NULL) { /* first call: headers are in */
         set_request_id(c);
@@ -204,7 +227,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
             respond_too_large(c);
             return queue_response(c);
         }
-        app_handle(c->server->app, &c->ex);
+        app_handle(c->worker->app, &c->ex);
         if (c->deferred)
             return MHD_YES; /* suspended; MHD calls again once finish_exchange resumes it */
     }
@@ -258,9 +281,101 @@ static rlim_t raise_fd_limit(void)
     return rl.rlim_cur;
 }
 
-struct server *server_start(const struct app *app, struct buf *err)
+enum { TAG_DAEMON, TAG_SOURCE, TAG_STOP };
+
+static int64_t now_ms(void)
 {
-    const struct config *cfg = app->cfg;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds the worker may sleep: the nearest of MHD's and the source's timers. */
+static int worker_timeout(struct worker *w, int64_t drain_until)
+{
+    int timeout = w->source.timeout_ms(w->source.ctx);
+    MHD_UNSIGNED_LONG_LONG mhd_ms;
+    if (MHD_get_timeout(w->daemon, &mhd_ms) == MHD_YES && (timeout < 0 || mhd_ms < (MHD_UNSIGNED_LONG_LONG)timeout))
+        timeout = mhd_ms > 1000 ? 1000 : (int)mhd_ms;
+    if (drain_until >= 0 && (timeout < 0 || timeout > 10))
+        timeout = 10;
+    return timeout;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    int64_t drain_until = -1;
+    struct epoll_event events[8];
+    for (;;) {
+        int n = epoll_wait(w->epoll_fd, events, 8, worker_timeout(w, drain_until));
+        int source_ready = 0;
+        for (int i = 0; i < n; i++) {
+            if (events[i].data.u32 == TAG_SOURCE)
+                source_ready = 1;
+            if (events[i].data.u32 == TAG_STOP && drain_until < 0) {
+                /* Stop accepting; requests in flight may finish until the deadline. */
+                MHD_socket listener = MHD_quiesce_daemon(w->daemon);
+                if (listener != MHD_INVALID_SOCKET)
+                    close(listener);
+                drain_until = now_ms() + w->wait_ms;
+            }
+        }
+        MHD_run(w->daemon); /* reads requests; handlers defer and send */
+        w->source.run(w->source.ctx, source_ready); /* starts sends; completions resume */
+        if (w->resumed) {
+            w->resumed = 0;
+            MHD_run(w->daemon); /* answers the resumed connections now */
+        }
+        if (drain_until >= 0 && (w->deferred == 0 || now_ms() >= drain_until))
+            break;
+    }
+    /* Whatever still waits is completed (with 503) by closing the source; answer it, then stop. */
+    w->source.close(w->source.ctx);
+    for (int i = 0; i < 3 && w->resumed; i++) {
+        w->resumed = 0;
+        MHD_run(w->daemon);
+    }
+    return NULL;
+}
+
+static int add_to_epoll(int epoll_fd, int fd, uint32_t tag)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = tag};
+    return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* Starts worker w's daemon on addr (port already set). Returns 0 or -1. */
+static int worker_start_daemon(struct worker *w, const struct sockaddr *addr, int ipv6, unsigned conn_limit)
+{
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
+    struct MHD_OptionItem options[] = {
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL},
+        {MHD_OPTION_SOCK_ADDR, 0, (void *)addr},
+        {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL}, /* SO_REUSEPORT: the kernel spreads connections */
+        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, w},
+        {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)no_unescape, NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)conn_limit, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S, NULL},
+        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    w->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w, MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+    if (w->daemon == NULL)
+        return -1;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+    w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (info == NULL || w->epoll_fd < 0 || w->stop_fd < 0 || add_to_epoll(w->epoll_fd, info->epoll_fd, TAG_DAEMON) != 0 ||
+        add_to_epoll(w->epoll_fd, w->source.fd, TAG_SOURCE) != 0 || add_to_epoll(w->epoll_fd, w->stop_fd, TAG_STOP) != 0)
+        return -1;
+    return 0;
+}
+
+struct server *server_start(const struct config *cfg, const struct server_worker *setup, size_t n_workers,
+                            struct buf *err)
+{
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
     struct addrinfo *addr = NULL;
     char port[8];
@@ -271,44 +386,63 @@ struct server *server_start(const struct app *app, struct buf *err)
         return NULL;
     }
     struct server *s = calloc(1, sizeof *s);
-    if (s == NULL) {
+    struct worker *workers = calloc(n_workers, sizeof *workers);
+    if (s == NULL || workers == NULL) {
+        free(s);
+        free(workers);
         freeaddrinfo(addr);
         buf_append_str(err, "out of memory");
         return NULL;
     }
-    s->app = app;
+    s->cfg = cfg;
+    s->workers = workers;
+    s->n_workers = n_workers;
     uint64_t prefix;
     if (getrandom(&prefix, sizeof prefix, 0) != sizeof prefix)
         prefix = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     snprintf(s->id_prefix, sizeof s->id_prefix, "%016llx", (unsigned long long)prefix);
     rlim_t fds = raise_fd_limit();
-    unsigned limit = fds > 256 ? (unsigned)(fds - 128) : 128;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG | (addr->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-    struct MHD_OptionItem options[] = {
-        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL},
-        {MHD_OPTION_SOCK_ADDR, 0, addr->ai_addr},
-        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, s},
-        {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)no_unescape, NULL},
-        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL},
-        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)limit, NULL},
-        {MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S, NULL},
-        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096, NULL},
-        /* One thread serves without a pool; MHD warns about a pool of size 1. */
-        {cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, cfg->threads, NULL},
-        {MHD_OPTION_END, 0, NULL},
-    };
-    s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, options,
-                                 MHD_OPTION_END);
-    freeaddrinfo(addr);
-    if (s->daemon == NULL) {
-        buf_printf(err, "cannot listen on %s:%d (in use, or not an address of this machine)", cfg->host, cfg->port);
-        free(s);
-        return NULL;
+    unsigned limit = fds > 256 ? (unsigned)((fds - 128) / n_workers) : 128;
+    int ipv6 = addr->ai_family == AF_INET6;
+
+    for (size_t i = 0; i < n_workers; i++) {
+        workers[i].server = s;
+        workers[i].app = setup[i].app;
+        workers[i].source = setup[i].source;
+        workers[i].epoll_fd = workers[i].stop_fd = -1;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : cfg->port;
+    for (size_t i = 0; i < n_workers; i++) {
+        struct worker *w = &workers[i];
+        if (worker_start_daemon(w, addr->ai_addr, ipv6, limit) != 0) {
+            buf_printf(err, "cannot listen on %s:%d (in use, or not an address of this machine)", cfg->host,
+                       cfg->port);
+            goto fail;
+        }
+        if (i == 0) { /* with PORT=0 the first daemon picks the port; the others share it */
+            const union MHD_DaemonInfo *info = MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_BIND_PORT);
+            s->port = info ? info->port : cfg->port;
+            if (ipv6)
+                ((struct sockaddr_in6 *)addr->ai_addr)->sin6_port = htons((uint16_t)s->port);
+            else
+                ((struct sockaddr_in *)addr->ai_addr)->sin_port = htons((uint16_t)s->port);
+        }
+    }
+    freeaddrinfo(addr);
+    addr = NULL;
+    for (size_t i = 0; i < n_workers; i++) {
+        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
+            buf_append_str(err, "cannot start a worker thread");
+            server_stop(s, 0);
+            return NULL;
+        }
+        workers[i].started = 1;
+    }
     return s;
+fail:
+    if (addr != NULL)
+        freeaddrinfo(addr);
+    server_stop(s, 0);
+    return NULL;
 }
 
 int server_port(const struct server *server)
@@ -316,21 +450,32 @@ int server_port(const struct server *server)
     return server->port;
 }
 
-void server_quiesce(struct server *s, long wait_ms)
-{
-    MHD_socket listener = MHD_quiesce_daemon(s->daemon);
-    if (listener != MHD_INVALID_SOCKET)
-        close(listener);
-    for (long waited = 0; atomic_load(&s->deferred) > 0 && waited < wait_ms; waited += 10) {
-        struct timespec ten_ms = {0, 10 * 1000 * 1000};
-        nanosleep(&ten_ms, NULL);
-    }
-}
-
-void server_stop(struct server *s)
+void server_stop(struct server *s, long wait_ms)
 {
     if (s == NULL)
         return;
-    MHD_stop_daemon(s->daemon);
+    for (size_t i = 0; i < s->n_workers; i++) {
+        struct worker *w = &s->workers[i];
+        if (!w->started)
+            continue;
+        w->wait_ms = wait_ms;
+        uint64_t one = 1;
+        if (write(w->stop_fd, &one, sizeof one) != sizeof one)
+            log_error("cannot signal worker %zu to stop", i);
+    }
+    for (size_t i = 0; i < s->n_workers; i++) {
+        struct worker *w = &s->workers[i];
+        if (w->started)
+            pthread_join(w->thread, NULL);
+        else if (w->source.close != NULL)
+            w->source.close(w->source.ctx); /* never ran: its source is still ours to close */
+        if (w->daemon != NULL)
+            MHD_stop_daemon(w->daemon);
+        if (w->epoll_fd >= 0)
+            close(w->epoll_fd);
+        if (w->stop_fd >= 0)
+            close(w->stop_fd);
+    }
+    free(s->workers);
     free(s);
 }
