@@ -18,6 +18,7 @@ struct config {
     int endpoint_is_local; /* http:// or a loopback host */
     int auto_create_table;
     size_t max_body_bytes;
+    size_t connection_memory_bytes; /* per connection, for request and response headers */
     char *access_key_id;
     char *secret_access_key;
     char *session_token; /* NULL when not set */

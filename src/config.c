@@ -184,6 +184,15 @@ int config_load(struct config *cfg, const char *(*lookup)(const char *name, void
         cfg->max_body_bytes = (size_t)n;
     }
 
+    cfg->connection_memory_bytes = 4096;
+    if ((v = env_get(&env, "CONNECTION_MEMORY_BYTES")) != NULL) {
+        if (parse_long(v, 2048, 1024L * 1024, &n) != 0) {
+            buf_printf(err, "CONNECTION_MEMORY_BYTES: '%s' is not a size in bytes (2048-1048576)", v);
+            return -1;
+        }
+        cfg->connection_memory_bytes = (size_t)n;
+    }
+
     const char *akid = env_get(&env, "AWS_ACCESS_KEY_ID");
     const char *secret = env_get(&env, "AWS_SECRET_ACCESS_KEY");
     if ((akid == NULL) != (secret == NULL)) {

@@ -359,6 +359,8 @@ static int worker_start_daemon(struct worker *w, const struct sockaddr *addr, in
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)conn_limit, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S, NULL},
         {MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096, NULL},
+        /* MHD zeroes this whole buffer after every request, so it is what an idle connection costs. */
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)w->server->cfg->connection_memory_bytes, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
     w->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w, MHD_OPTION_ARRAY, options, MHD_OPTION_END);

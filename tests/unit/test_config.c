@@ -50,6 +50,7 @@ static void test_defaults(void)
     CHECK_INT_EQ(cfg.endpoint_is_local, 0);
     CHECK_INT_EQ(cfg.auto_create_table, 0);
     CHECK_INT_EQ(cfg.max_body_bytes, 65536);
+    CHECK_INT_EQ(cfg.connection_memory_bytes, 4096);
     CHECK_STR_EQ(cfg.access_key_id, "AKIDTEST");
     CHECK_STR_EQ(cfg.secret_access_key, "secret/key+1");
     CHECK(cfg.session_token == NULL);
@@ -69,6 +70,7 @@ static void test_settings(void)
                             {"TABLE_NAME", "users-prod"},
                             {"EMAIL_INDEX", "by_email"},
                             {"MAX_BODY_BYTES", "1024"},
+                            {"CONNECTION_MEMORY_BYTES", "16384"},
                             {"AWS_SESSION_TOKEN", "tok"},
                             {"LOG_LEVEL", "debug"},
                             {"AUTO_CREATE_TABLE", "true"}}};
@@ -80,6 +82,7 @@ static void test_settings(void)
     CHECK_STR_EQ(cfg.table, "users-prod");
     CHECK_STR_EQ(cfg.email_index, "by_email");
     CHECK_INT_EQ(cfg.max_body_bytes, 1024);
+    CHECK_INT_EQ(cfg.connection_memory_bytes, 16384);
     CHECK_STR_EQ(cfg.session_token, "tok");
     CHECK_INT_EQ(cfg.log_level, LOG_DEBUG);
     CHECK_INT_EQ(cfg.auto_create_table, 1);
@@ -236,6 +239,10 @@ static void test_errors(void)
     expect_error(&body, "MAX_BODY_BYTES", __LINE__);
     struct fake_env body_word = {{CREDS, {"MAX_BODY_BYTES", "lots"}}};
     expect_error(&body_word, "MAX_BODY_BYTES", __LINE__);
+    struct fake_env conn_small = {{CREDS, {"CONNECTION_MEMORY_BYTES", "1024"}}};
+    expect_error(&conn_small, "CONNECTION_MEMORY_BYTES", __LINE__);
+    struct fake_env conn_word = {{CREDS, {"CONNECTION_MEMORY_BYTES", "4k"}}};
+    expect_error(&conn_word, "CONNECTION_MEMORY_BYTES", __LINE__);
     struct fake_env autoc = {{CREDS, {"AUTO_CREATE_TABLE", "maybe"}}};
     expect_error(&autoc, "AUTO_CREATE_TABLE", __LINE__);
     struct fake_env ftp = {{CREDS, {"AWS_ENDPOINT_URL_DYNAMODB", "ftp://x"}}};
