@@ -14,6 +14,9 @@
 #include "sigv4.h"
 
 #define MAX_RESPONSE_BYTES (16 * 1024 * 1024)
+#define MAX_IN_FLIGHT 128     /* requests (and so connections) to DynamoDB per client; more wait in the queue */
+#define MAX_IDLE_HANDLES 128  /* finished easy handles kept for reuse */
+#define RECEIVE_BUFFER 8192   /* curl's per-handle read buffer (default 16 KiB) */
 #define TARGET_PREFIX "DynamoDB_20120810."
 
 struct job {
@@ -149,6 +152,7 @@ static CURL *acquire_easy(struct ddb_client *c)
     curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_PROXY, ""); /* DynamoDB is reached directly: no proxy lookups */
+    curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, (long)RECEIVE_BUFFER);
     return easy;
 }
 
@@ -157,7 +161,7 @@ static void release_easy(struct ddb_client *c, CURL *easy)
 {
     if (c->n_idle_easy == c->cap_idle_easy) {
         size_t cap = c->cap_idle_easy ? c->cap_idle_easy * 2 : 64;
-        CURL **grown = cap <= 4096 ? realloc(c->idle_easy, cap * sizeof *grown) : NULL;
+        CURL **grown = cap <= MAX_IDLE_HANDLES ? realloc(c->idle_easy, cap * sizeof *grown) : NULL;
         if (grown == NULL) {
             curl_easy_cleanup(easy);
             return;
@@ -404,9 +408,9 @@ int ddb_client_fd(const struct ddb_client *c)
 
 int ddb_client_timeout_ms(const struct ddb_client *c)
 {
-    if (c->queue != NULL)
+    if (c->queue != NULL && c->n_in_flight < MAX_IN_FLIGHT)
         return 0;
-    int64_t due = -1; /* the earliest monotonic deadline, -1 = none */
+    int64_t due = c->queue != NULL ? c->queue->deadline_ms : -1; /* the earliest deadline, -1 = none */
     if (c->curl_timer_ms >= 0)
         due = c->curl_timer_ms;
     if (c->retries != NULL && (due < 0 || c->retries->retry_at_ms < due))
@@ -417,26 +421,38 @@ int ddb_client_timeout_ms(const struct ddb_client *c)
     return wait <= 0 ? 0 : wait > 1000 ? 1000 : (int)wait;
 }
 
-void ddb_client_run(struct ddb_client *c, int fd_ready)
+/* Starts due retries, then queued sends, while fewer than MAX_IN_FLIGHT run.
+ * Queued work whose deadline passed while it waited is answered DDB_TIMEOUT.
+ * Enough connections hide DynamoDB's latency; a bound keeps memory flat under
+ * thousands of waiting clients (a queued job is a few hundred bytes, a curl
+ * transfer tens of kilobytes). */
+static void start_waiting(struct ddb_client *c)
 {
-    int running;
-    /* Start what was sent since the last run, then what is due to retry. */
-    struct job *job = c->queue;
-    c->queue = NULL;
-    c->queue_tail = &c->queue;
-    while (job != NULL) {
-        struct job *next = job->next;
-        job->next = NULL;
-        start_or_fail(c, job);
-        job = next;
-    }
     int64_t now = now_ms();
-    while (c->retries != NULL && c->retries->retry_at_ms <= now) {
-        job = c->retries;
+    while (c->retries != NULL && c->retries->retry_at_ms <= now && c->n_in_flight < MAX_IN_FLIGHT) {
+        struct job *job = c->retries;
         c->retries = job->next;
         job->next = NULL;
         start_or_fail(c, job);
     }
+    while (c->queue != NULL && (c->n_in_flight < MAX_IN_FLIGHT || c->queue->deadline_ms <= now)) {
+        struct job *job = c->queue;
+        c->queue = job->next;
+        if (c->queue == NULL)
+            c->queue_tail = &c->queue;
+        job->next = NULL;
+        if (job->deadline_ms <= now)
+            complete_status(job, DDB_TIMEOUT, "no connection to DynamoDB became free before the deadline");
+        else
+            start_or_fail(c, job);
+    }
+}
+
+void ddb_client_run(struct ddb_client *c, int fd_ready)
+{
+    int running;
+    start_waiting(c);
+    int64_t now = now_ms();
     if (c->curl_timer_ms >= 0 && c->curl_timer_ms <= now) {
         c->curl_timer_ms = -1;
         curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
@@ -452,6 +468,7 @@ void ddb_client_run(struct ddb_client *c, int fd_ready)
         }
     }
     read_completions(c);
+    start_waiting(c); /* into the slots just freed */
 }
 
 static char *copy(const char *s)
@@ -487,8 +504,8 @@ struct ddb_client *ddb_client_new(const struct ddb_config *cfg)
         c->secret_access_key == NULL || c->url == NULL || c->multi == NULL ||
         (cfg->session_token != NULL && c->session_token == NULL))
         goto fail;
-    /* Keep plenty of idle connections to DynamoDB so load never reconnects. */
-    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, 1024L);
+    /* Keep every connection the in-flight limit can use alive between requests. */
+    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)MAX_IN_FLIGHT);
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer);
