@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,7 +224,11 @@ int config_load(struct config *cfg, const char *(*lookup)(const char *name, void
         return -1;
     }
 
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    /* The CPUs this process may run on (taskset, cgroup cpusets), not all the machine has:
+     * more workers than CPUs only adds context switches. */
+    cpu_set_t allowed;
+    long cpus = sched_getaffinity(0, sizeof allowed, &allowed) == 0 ? CPU_COUNT(&allowed)
+                                                                   : sysconf(_SC_NPROCESSORS_ONLN);
     cfg->threads = cpus > 0 ? (int)(cpus < 64 ? cpus : 64) : 1;
     if ((v = env_get(&env, "THREADS")) != NULL) {
         if (parse_long(v, 1, 256, &n) != 0) {
