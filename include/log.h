@@ -11,6 +11,14 @@ void log_set_level(enum log_level level);
 int log_enabled(enum log_level level);
 void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+struct buf;
+/* Appends one log line to out instead of writing it, for a thread that batches
+ * its lines (a worker's access log) and hands them to log_flush once per loop
+ * turn: one write(2) for many requests. Returns 0, or -1 when memory runs out. */
+int log_append(struct buf *out, enum log_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Writes out's lines to stderr and empties it. */
+void log_flush(struct buf *out);
+
 #define log_debug(...) (log_enabled(LOG_DEBUG) ? log_write(LOG_DEBUG, __VA_ARGS__) : (void)0)
 #define log_info(...) (log_enabled(LOG_INFO) ? log_write(LOG_INFO, __VA_ARGS__) : (void)0)
 #define log_warn(...) log_write(LOG_WARN, __VA_ARGS__)

@@ -36,6 +36,7 @@ struct worker {
     long wait_ms;  /* how long draining may take, set before stop_fd is written */
     long deferred; /* exchanges of this worker waiting on the source */
     int resumed;   /* a connection was resumed since the last MHD_run */
+    struct buf access_log; /* this turn's access-log lines, written once per loop turn */
 };
 
 struct server {
@@ -248,9 +249,9 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
         struct timespec end;
         clock_gettime(CLOCK_MONOTONIC, &end);
         double ms = (double)(end.tv_sec - c->start.tv_sec) * 1e3 + (double)(end.tv_nsec - c->start.tv_nsec) / 1e6;
-        log_info("request_id=%s method=%s path=%s status=%d ms=%.2f%s", c->request_id,
-                 http_method_name(c->ex.req.method),
-                 c->path, c->ex.resp.status, ms, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+        log_append(&c->worker->access_log, LOG_INFO, "request_id=%s method=%s path=%s status=%d ms=%.2f%s",
+                   c->request_id, http_method_name(c->ex.req.method), c->path, c->ex.resp.status, ms,
+                   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
     }
     http_response_clean_up(&c->ex.resp);
     buf_clean_up(&c->body);
@@ -327,6 +328,7 @@ static void *worker_main(void *arg)
             w->resumed = 0;
             MHD_run(w->daemon); /* answers the resumed connections now */
         }
+        log_flush(&w->access_log);
         if (drain_until >= 0 && (w->deferred == 0 || now_ms() >= drain_until))
             break;
     }
@@ -336,6 +338,7 @@ static void *worker_main(void *arg)
         w->resumed = 0;
         MHD_run(w->daemon);
     }
+    log_flush(&w->access_log);
     return NULL;
 }
 
@@ -473,6 +476,8 @@ void server_stop(struct server *s, long wait_ms)
             w->source.close(w->source.ctx); /* never ran: its source is still ours to close */
         if (w->daemon != NULL)
             MHD_stop_daemon(w->daemon);
+        log_flush(&w->access_log); /* lines of connections MHD_stop_daemon closed */
+        buf_clean_up(&w->access_log);
         if (w->epoll_fd >= 0)
             close(w->epoll_fd);
         if (w->stop_fd >= 0)
