@@ -18,7 +18,15 @@ struct buf {
  * had). The buffer owns its storage; release it with buf_clean_up. */
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_append_str(struct buf *b, const char *s);
-int buf_append_char(struct buf *b, char c);
+/* Inline: signing and JSON writing append byte by byte on every request. */
+static inline int buf_append_char(struct buf *b, char c)
+{
+    if (b->len + 2 > b->cap)
+        return buf_append(b, &c, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+    return 0;
+}
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_reserve(struct buf *b, size_t extra);
 /* Empties the buffer but keeps its storage for reuse. */

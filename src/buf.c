@@ -38,11 +38,6 @@ int buf_append_str(struct buf *b, const char *s)
     return buf_append(b, s, strlen(s));
 }
 
-int buf_append_char(struct buf *b, char c)
-{
-    return buf_append(b, &c, 1);
-}
-
 int buf_printf(struct buf *b, const char *fmt, ...)
 {
     va_list ap;
