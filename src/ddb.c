@@ -153,6 +153,7 @@ static CURL *acquire_easy(struct ddb_client *c)
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_PROXY, ""); /* DynamoDB is reached directly: no proxy lookups */
     curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, (long)RECEIVE_BUFFER);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, "usersvc/" USERSVC_VERSION);
     return easy;
 }
 
@@ -218,7 +219,7 @@ static int start_attempt(struct ddb_client *c, struct job *job)
     buf_reset(&line);
     if (buf_printf(&line, "Authorization: %s", buf_cstr(&authorization)) != 0)
         goto out;
-    const char *fixed[] = {buf_cstr(&line), "Expect:", "Accept:", "User-Agent: usersvc/" USERSVC_VERSION};
+    const char *fixed[] = {buf_cstr(&line), "Expect:"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         struct curl_slist *h = curl_slist_append(headers, fixed[i]);
         if (h == NULL)
