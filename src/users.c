@@ -322,12 +322,49 @@ void users_create(const struct app *app, struct http_exchange *ex, const struct 
     op_start(op, "TransactWriteItems", model_create_user(&app->table, op->item), create_done);
 }
 
+/* ---- the read of PATCH and DELETE's read-modify-write ---- */
+
+/* Reads the user (strongly consistent) and continues in then; a request that
+ * keeps losing races to other writers gives up after MAX_RESTARTS reads. */
+static void read_current(struct op *op, ddb_callback *then)
+{
+    if (op->restarts++ >= MAX_RESTARTS) {
+        http_respond_error(op->ex, 409, "concurrent_update", "the user kept changing during the request; retry",
+                           NULL);
+        return op_finish(op);
+    }
+    op_send(op, "GetItem", model_get_user(&op->app->table, op->id), then);
+}
+
+/* The user read_current found, when it exists and matches If-Match; otherwise
+ * answers (backend error, 404 or 412), finishes op and returns NULL. The item
+ * is borrowed from r. */
+static const json_t *current_user(struct op *op, const struct ddb_result *r)
+{
+    if (r->status != DDB_OK) {
+        op_fail(op, r);
+        return NULL;
+    }
+    const json_t *item = json_object_get(r->body, "Item");
+    if (item == NULL || !user_item_is_user(item)) {
+        respond_not_found(op);
+        op_finish(op);
+        return NULL;
+    }
+    if (op->if_match != NULL && !etag_matches(op->if_match, user_item_version(item), 0)) {
+        http_respond_error(op->ex, 412, "precondition_failed", "the user has changed (ETag does not match)", NULL);
+        op_finish(op);
+        return NULL;
+    }
+    return item;
+}
+
 /* ---- PATCH /users/{id} ----
  * Without an email change or a version precondition, one conditional
  * UpdateItem. Otherwise read, check If-Match, and write conditioned on the
  * version read (a transaction when the email guard moves); a lost race reads again. */
 
-static void patch_read(struct op *op);
+static void patch_read_done(void *ctx, const struct ddb_result *r);
 
 static void patch_update_done(void *ctx, const struct ddb_result *r)
 {
@@ -337,7 +374,7 @@ static void patch_update_done(void *ctx, const struct ddb_result *r)
             respond_not_found(op);
             return op_finish(op);
         }
-        return patch_read(op); /* the version moved under us */
+        return read_current(op, patch_read_done); /* the version moved under us */
     }
     if (r->status != DDB_OK)
         return op_fail(op, r);
@@ -353,7 +390,7 @@ static void patch_email_done(void *ctx, const struct ddb_result *r)
         return op_finish(op);
     }
     if (is_cancelled(r))
-        return patch_read(op); /* the user changed or a conflicting transaction ran */
+        return read_current(op, patch_read_done); /* the user changed or a conflicting transaction ran */
     if (r->status != DDB_OK)
         return op_fail(op, r);
     json_t *updated = model_apply_patch(op->item, op->patch, op->now);
@@ -365,18 +402,10 @@ static void patch_email_done(void *ctx, const struct ddb_result *r)
 static void patch_read_done(void *ctx, const struct ddb_result *r)
 {
     struct op *op = ctx;
-    if (r->status != DDB_OK)
-        return op_fail(op, r);
-    const json_t *item = json_object_get(r->body, "Item");
-    if (item == NULL || !user_item_is_user(item)) {
-        respond_not_found(op);
-        return op_finish(op);
-    }
+    const json_t *item = current_user(op, r);
+    if (item == NULL)
+        return;
     long long version = user_item_version(item);
-    if (op->if_match != NULL && !etag_matches(op->if_match, version, 0)) {
-        http_respond_error(op->ex, 412, "precondition_failed", "the user has changed (ETag does not match)", NULL);
-        return op_finish(op);
-    }
     json_decref(op->item);
     op->item = json_incref((json_t *)item);
     if (json_object_size(op->patch) == 0) {
@@ -393,16 +422,6 @@ static void patch_read_done(void *ctx, const struct ddb_result *r)
                        patch_email_done);
     op_send(op, "UpdateItem", model_update_user(&op->app->table, op->id, op->patch, op->now, version),
             patch_update_done);
-}
-
-static void patch_read(struct op *op)
-{
-    if (op->restarts++ >= MAX_RESTARTS) {
-        http_respond_error(op->ex, 409, "concurrent_update", "the user kept changing during the update; retry",
-                           NULL);
-        return op_finish(op);
-    }
-    op_send(op, "GetItem", model_get_user(&op->app->table, op->id), patch_read_done);
 }
 
 void users_patch(const struct app *app, struct http_exchange *ex, const struct route_params *params)
@@ -429,7 +448,7 @@ void users_patch(const struct app *app, struct http_exchange *ex, const struct r
                      json_object_get(op->patch, "email") != NULL;
     http_exchange_defer(ex);
     if (read_first)
-        return patch_read(op);
+        return read_current(op, patch_read_done);
     char now[25];
     app_now_rfc3339(now);
     op_send(op, "UpdateItem", model_update_user(&app->table, op->id, op->patch, now, -1), patch_update_done);
@@ -437,13 +456,13 @@ void users_patch(const struct app *app, struct http_exchange *ex, const struct r
 
 /* ---- DELETE /users/{id} ---- */
 
-static void delete_read(struct op *op);
+static void delete_read_done(void *ctx, const struct ddb_result *r);
 
 static void delete_done(void *ctx, const struct ddb_result *r)
 {
     struct op *op = ctx;
     if (is_cancelled(r))
-        return delete_read(op); /* changed since read: look again */
+        return read_current(op, delete_read_done); /* changed since read: look again */
     if (r->status != DDB_OK)
         return op_fail(op, r);
     http_respond(op->ex, 200, strdup("{\"message\":\"User deleted\"}"));
@@ -453,30 +472,12 @@ static void delete_done(void *ctx, const struct ddb_result *r)
 static void delete_read_done(void *ctx, const struct ddb_result *r)
 {
     struct op *op = ctx;
-    if (r->status != DDB_OK)
-        return op_fail(op, r);
-    const json_t *item = json_object_get(r->body, "Item");
-    if (item == NULL || !user_item_is_user(item)) {
-        respond_not_found(op);
-        return op_finish(op);
-    }
-    long long version = user_item_version(item);
-    if (op->if_match != NULL && !etag_matches(op->if_match, version, 0)) {
-        http_respond_error(op->ex, 412, "precondition_failed", "the user has changed (ETag does not match)", NULL);
-        return op_finish(op);
-    }
+    const json_t *item = current_user(op, r);
+    if (item == NULL)
+        return;
     op_send(op, "TransactWriteItems",
-            model_delete_user(&op->app->table, op->id, version, user_item_string(item, "email")), delete_done);
-}
-
-static void delete_read(struct op *op)
-{
-    if (op->restarts++ >= MAX_RESTARTS) {
-        http_respond_error(op->ex, 409, "concurrent_update", "the user kept changing during the delete; retry",
-                           NULL);
-        return op_finish(op);
-    }
-    op_send(op, "GetItem", model_get_user(&op->app->table, op->id), delete_read_done);
+            model_delete_user(&op->app->table, op->id, user_item_version(item), user_item_string(item, "email")),
+            delete_done);
 }
 
 void users_delete(const struct app *app, struct http_exchange *ex, const struct route_params *params)
@@ -490,7 +491,7 @@ void users_delete(const struct app *app, struct http_exchange *ex, const struct 
     if (if_match != NULL && strcmp(if_match, "*") != 0)
         op->if_match = strdup(if_match);
     http_exchange_defer(ex);
-    delete_read(op);
+    read_current(op, delete_read_done);
 }
 
 /* ---- lookups by email: GET /users?email=E and GET /users/by-email/{email} ---- */
