@@ -26,6 +26,7 @@ struct config {
     long timeout_ms;         /* whole DynamoDB operation, retries included */
     int threads;             /* HTTP server threads */
     char *cors_origin;
+    char *cursor_key;        /* CURSOR_SECRET, or the table name */
     int log_level;
 };
 

@@ -41,9 +41,14 @@ json_t *model_guard_key(const char *email);
 /* GetItem, strongly consistent. */
 json_t *model_get_user(const struct model_table *t, const char *id);
 
+/* Every TransactWriteItems carries token as its ClientRequestToken, so a
+ * transport retry of the same request is idempotent in DynamoDB (a first
+ * attempt that succeeded but whose answer was lost is not applied twice).
+ * Callers use a new token for each deliberate new attempt. */
+
 /* TransactWriteItems: put the user if its id is absent, put the email guard if absent.
  * item is borrowed. */
-json_t *model_create_user(const struct model_table *t, const json_t *item);
+json_t *model_create_user(const struct model_table *t, const json_t *item, const char *token);
 
 /* UpdateItem for a normalised merge patch (members with values SET, nulls
  * REMOVEd), with updatedAt = now, version + 1, condition attribute_exists(id)
@@ -56,10 +61,11 @@ json_t *model_update_user(const struct model_table *t, const char *id, const jso
  * (or it is missing), put the new guard if absent. */
 json_t *model_update_user_email(const struct model_table *t, const char *id, const json_t *patch,
                                 const char *now, long long read_version, const char *old_email,
-                                const char *new_email);
+                                const char *new_email, const char *token);
 
 /* TransactWriteItems: delete the user at version, delete its guard when owned or missing. */
-json_t *model_delete_user(const struct model_table *t, const char *id, long long version, const char *email);
+json_t *model_delete_user(const struct model_table *t, const char *id, long long version, const char *email,
+                          const char *token);
 
 /* Query on the email index for one normalised email. */
 json_t *model_query_email(const struct model_table *t, const char *email);

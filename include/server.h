@@ -41,8 +41,10 @@ struct server *server_start(const struct config *cfg, const struct server_worker
 /* The port actually bound (useful with PORT=0). */
 int server_port(const struct server *server);
 
-/* Stops accepting, lets deferred exchanges finish for up to wait_ms, answers
- * the rest with the source's shutdown result, then stops and frees. Accepts NULL. */
+/* Stops accepting and answers new requests on open connections with 503 and
+ * Connection: close; lets requests in progress finish for up to wait_ms,
+ * answers what still waits on a source with its shutdown result, then stops
+ * and frees. Accepts NULL. */
 void server_stop(struct server *server, long wait_ms);
 
 #endif

@@ -14,6 +14,7 @@
 #define USER_MEMBER_NAME_MAX 64
 #define USER_MAX_FIELD_ERRORS 16
 #define USER_ITEM_MAX_BYTES (400 * 1024) /* DynamoDB's item size limit */
+#define USER_PATCH_MAX_MEMBERS 100 /* keeps an UpdateExpression well under DynamoDB's 4 KB */
 
 struct field_error {
     char field[USER_MEMBER_NAME_MAX + 8];

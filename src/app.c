@@ -63,8 +63,7 @@ void app_respond_backend_error(struct http_exchange *ex, const struct ddb_result
     case DDB_ERROR:
         break;
     }
-    if (strcmp(r->error_code, "ValidationException") == 0 && strstr(r->message, "size") != NULL &&
-        strstr(r->message, "exceeded") != NULL) {
+    if (strcmp(r->error_code, "ValidationException") == 0 && strstr(r->message, "Item size") != NULL) {
         http_respond_error(ex, 413, "item_too_large", "the user would exceed DynamoDB's 400 KB item size", NULL);
         return;
     }

@@ -238,7 +238,8 @@ int config_load(struct config *cfg, const char *(*lookup)(const char *name, void
         cfg->threads = (int)n;
     }
 
-    if (set_string(&cfg->cors_origin, (v = env_get(&env, "CORS_ALLOW_ORIGIN")) ? v : "*") != 0)
+    if (set_string(&cfg->cors_origin, (v = env_get(&env, "CORS_ALLOW_ORIGIN")) ? v : "*") != 0 ||
+        set_string(&cfg->cursor_key, (v = env_get(&env, "CURSOR_SECRET")) ? v : cfg->table) != 0)
         goto no_memory;
     cfg->log_level = LOG_INFO;
     if ((v = env_get(&env, "LOG_LEVEL")) != NULL) {
@@ -270,5 +271,8 @@ void config_clean_up(struct config *cfg)
     free(cfg->secret_access_key);
     free(cfg->session_token);
     free(cfg->cors_origin);
+    if (cfg->cursor_key != NULL)
+        explicit_bzero(cfg->cursor_key, strlen(cfg->cursor_key));
+    free(cfg->cursor_key);
     memset(cfg, 0, sizeof *cfg);
 }

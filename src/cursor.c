@@ -11,19 +11,19 @@
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/* MAC over version and id, keyed by the table name: integrity, not secrecy
- * (a cursor only names a position in a list the caller may read anyway). */
-static int tag(const char *table, const unsigned char *msg, size_t len, unsigned char out[TAG_LEN])
+/* MAC over version and id. Integrity, not secrecy: a cursor only names a
+ * position in a list the caller may read anyway. */
+static int tag(const char *key, const unsigned char *msg, size_t len, unsigned char out[TAG_LEN])
 {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mac_len = 0;
-    if (HMAC(EVP_sha256(), table, (int)strlen(table), msg, len, mac, &mac_len) == NULL)
+    if (HMAC(EVP_sha256(), key, (int)strlen(key), msg, len, mac, &mac_len) == NULL)
         return -1;
     memcpy(out, mac, TAG_LEN);
     return 0;
 }
 
-char *cursor_encode(const char *table, const char *id)
+char *cursor_encode(const char *key, const char *id)
 {
     size_t id_len = strlen(id);
     if (id_len == 0 || id_len > CURSOR_MAX_ID)
@@ -38,7 +38,7 @@ char *cursor_encode(const char *table, const char *id)
     unsigned char signed_part[1 + CURSOR_MAX_ID];
     signed_part[0] = CURSOR_VERSION;
     memcpy(signed_part + 1, id, id_len);
-    if (tag(table, signed_part, 1 + id_len, raw + 1) != 0)
+    if (tag(key, signed_part, 1 + id_len, raw + 1) != 0)
         goto fail;
     size_t n = 0;
     for (size_t i = 0; i < len; i += 3) {
@@ -69,7 +69,7 @@ static int sextet(char c)
     return p ? (int)(p - alphabet) : -1;
 }
 
-char *cursor_decode(const char *table, const char *cursor)
+char *cursor_decode(const char *key, const char *cursor)
 {
     size_t text_len = strlen(cursor);
     if (text_len % 4 == 1 || text_len > (1 + TAG_LEN + CURSOR_MAX_ID) * 4 / 3 + 4)
@@ -98,7 +98,7 @@ char *cursor_decode(const char *table, const char *cursor)
     unsigned char signed_part[1 + CURSOR_MAX_ID], expected[TAG_LEN];
     signed_part[0] = CURSOR_VERSION;
     memcpy(signed_part + 1, raw + 1 + TAG_LEN, id_len);
-    if (tag(table, signed_part, 1 + id_len, expected) != 0 || CRYPTO_memcmp(expected, raw + 1, TAG_LEN) != 0)
+    if (tag(key, signed_part, 1 + id_len, expected) != 0 || CRYPTO_memcmp(expected, raw + 1, TAG_LEN) != 0)
         return NULL;
     if (memchr(raw + 1 + TAG_LEN, '\0', id_len) != NULL)
         return NULL;

@@ -409,13 +409,15 @@ int ddb_client_fd(const struct ddb_client *c)
 
 int ddb_client_timeout_ms(const struct ddb_client *c)
 {
-    if (c->queue != NULL && c->n_in_flight < MAX_IN_FLIGHT)
+    int has_slot = c->n_in_flight < MAX_IN_FLIGHT;
+    if (c->queue != NULL && has_slot)
         return 0;
-    int64_t due = c->queue != NULL ? c->queue->deadline_ms : -1; /* the earliest deadline, -1 = none */
-    if (c->curl_timer_ms >= 0)
-        due = c->curl_timer_ms;
-    if (c->retries != NULL && (due < 0 || c->retries->retry_at_ms < due))
+    /* The earliest of: curl's timer, a retry that could start, a queued job's deadline. */
+    int64_t due = c->curl_timer_ms;
+    if (c->retries != NULL && has_slot && (due < 0 || c->retries->retry_at_ms < due))
         due = c->retries->retry_at_ms;
+    if (c->queue != NULL && (due < 0 || c->queue->deadline_ms < due))
+        due = c->queue->deadline_ms;
     if (due < 0)
         return -1;
     int64_t wait = due - now_ms();

@@ -31,7 +31,7 @@ static const char usage[] =
     "  CONNECTION_MEMORY_BYTES (4096: request headers up to about 3 KB)\n"
     "  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN\n"
     "  DYNAMODB_TIMEOUT_MS (5000)  DYNAMODB_CONNECT_TIMEOUT_MS (1000)  THREADS (usable CPUs)\n"
-    "  CORS_ALLOW_ORIGIN (*)  LOG_LEVEL (info)\n"
+    "  CORS_ALLOW_ORIGIN (*)  CURSOR_SECRET (the table name)  LOG_LEVEL (info)\n"
     "See README.md for the API.\n";
 
 /* A blocking call for start-up only, before the server takes requests. */

@@ -149,7 +149,7 @@ static json_t *delete_guard(const struct model_table *t, const char *email, cons
     return op;
 }
 
-json_t *model_create_user(const struct model_table *t, const json_t *item)
+json_t *model_create_user(const struct model_table *t, const json_t *item, const char *token)
 {
     const char *id = json_string_value(json_object_get(json_object_get(item, "id"), "S"));
     const char *email = json_string_value(json_object_get(json_object_get(item, "email"), "S"));
@@ -162,7 +162,8 @@ json_t *model_create_user(const struct model_table *t, const json_t *item)
     json_t *put_user = transact_item(t, "Put", "Item", json_deep_copy(item), &cond, &e);
     buf_clean_up(&cond);
     expr_clean_up(&e);
-    return json_pack("{s:[o,o]}", "TransactItems", put_user, put_guard(t, email, id));
+    return json_pack("{s:[o,o], s:s}", "TransactItems", put_user, put_guard(t, email, id), "ClientRequestToken",
+                     token);
 }
 
 /* Writes the update and condition expressions for a patch into e. */
@@ -217,7 +218,7 @@ json_t *model_update_user(const struct model_table *t, const char *id, const jso
 
 json_t *model_update_user_email(const struct model_table *t, const char *id, const json_t *patch,
                                 const char *now, long long read_version, const char *old_email,
-                                const char *new_email)
+                                const char *new_email, const char *token)
 {
     struct expr e;
     struct buf update = BUF_INIT, cond = BUF_INIT;
@@ -229,11 +230,12 @@ json_t *model_update_user_email(const struct model_table *t, const char *id, con
     buf_clean_up(&update);
     buf_clean_up(&cond);
     expr_clean_up(&e);
-    return json_pack("{s:[{s:o},o,o]}", "TransactItems", "Update", op, delete_guard(t, old_email, id),
-                     put_guard(t, new_email, id));
+    return json_pack("{s:[{s:o},o,o], s:s}", "TransactItems", "Update", op, delete_guard(t, old_email, id),
+                     put_guard(t, new_email, id), "ClientRequestToken", token);
 }
 
-json_t *model_delete_user(const struct model_table *t, const char *id, long long version, const char *email)
+json_t *model_delete_user(const struct model_table *t, const char *id, long long version, const char *email,
+                          const char *token)
 {
     struct expr e;
     struct buf cond = BUF_INIT;
@@ -242,7 +244,8 @@ json_t *model_delete_user(const struct model_table *t, const char *id, long long
     json_t *del_user = transact_item(t, "Delete", "Key", user_key(id), &cond, &e);
     buf_clean_up(&cond);
     expr_clean_up(&e);
-    return json_pack("{s:[o,o]}", "TransactItems", del_user, delete_guard(t, email, id));
+    return json_pack("{s:[o,o], s:s}", "TransactItems", del_user, delete_guard(t, email, id), "ClientRequestToken",
+                     token);
 }
 
 json_t *model_query_email(const struct model_table *t, const char *email)

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -35,6 +36,8 @@ struct worker {
     int stop_fd;   /* eventfd: server_stop asks the worker to drain and stop */
     long wait_ms;  /* how long draining may take, set before stop_fd is written */
     long deferred; /* exchanges of this worker waiting on the source */
+    long open;     /* requests begun and not yet completed (for draining) */
+    int draining;  /* stopping: new requests get 503 and Connection: close */
     int resumed;   /* a connection was resumed since the last MHD_run */
     struct buf access_log; /* this turn's access-log lines, written once per loop turn */
 };
@@ -100,6 +103,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
         free(c);
         return NULL;
     }
+    c->worker->open++;
     char *q = strchr(c->path, '?');
     c->query = "";
     if (q != NULL) {
@@ -166,6 +170,8 @@ static enum MHD_Result queue_response(struct conn *c)
         add_header(r, "Access-Control-Allow-Headers", "Content-Type, If-Match, If-None-Match, X-Request-Id");
         add_header(r, "Access-Control-Max-Age", "600");
     }
+    if (c->worker->draining)
+        add_header(r, "Connection", "close"); /* send keep-alive clients to another replica */
     if (resp->retry_after > 0) {
         char seconds[16];
         snprintf(seconds, sizeof seconds, "%d", resp->retry_after);
@@ -228,6 +234,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
             respond_too_large(c);
             return queue_response(c);
         }
+        if (c->worker->draining) { /* its source is closing: nothing new may reach DynamoDB */
+            http_respond_error(&c->ex, 503, "backend_unavailable", "the service is shutting down; retry", NULL);
+            c->ex.resp.retry_after = 1;
+            return queue_response(c);
+        }
         app_handle(c->worker->app, &c->ex);
         if (c->deferred)
             return MHD_YES; /* suspended; MHD calls again once finish_exchange resumes it */
@@ -255,6 +266,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     }
     http_response_clean_up(&c->ex.resp);
     buf_clean_up(&c->body);
+    c->worker->open--;
     free(c->path);
     free(c);
     *con_cls = NULL;
@@ -314,12 +326,18 @@ static void *worker_main(void *arg)
         for (int i = 0; i < n; i++) {
             if (events[i].data.u32 == TAG_SOURCE)
                 source_ready = 1;
-            if (events[i].data.u32 == TAG_STOP && drain_until < 0) {
-                /* Stop accepting; requests in flight may finish until the deadline. */
-                MHD_socket listener = MHD_quiesce_daemon(w->daemon);
-                if (listener != MHD_INVALID_SOCKET)
-                    close(listener);
-                drain_until = now_ms() + w->wait_ms;
+            if (events[i].data.u32 == TAG_STOP) {
+                uint64_t count;
+                if (read(w->stop_fd, &count, sizeof count) < 0)
+                    log_debug("stop eventfd: %s", strerror(errno));
+                if (drain_until < 0) {
+                    /* Stop accepting; requests in flight may finish until the deadline. */
+                    MHD_socket listener = MHD_quiesce_daemon(w->daemon);
+                    if (listener != MHD_INVALID_SOCKET)
+                        close(listener);
+                    w->draining = 1;
+                    drain_until = now_ms() + w->wait_ms;
+                }
             }
         }
         MHD_run(w->daemon); /* reads requests; handlers defer and send */
@@ -329,7 +347,7 @@ static void *worker_main(void *arg)
             MHD_run(w->daemon); /* answers the resumed connections now */
         }
         log_flush(&w->access_log);
-        if (drain_until >= 0 && (w->deferred == 0 || now_ms() >= drain_until))
+        if (drain_until >= 0 && (w->open == 0 || now_ms() >= drain_until))
             break;
     }
     /* Whatever still waits is completed (with 503) by closing the source; answer it, then stop. */
@@ -386,17 +404,18 @@ struct server *server_start(const struct config *cfg, const struct server_worker
     char port[8];
     snprintf(port, sizeof port, "%d", cfg->port);
     int gai = getaddrinfo(cfg->host, port, &hints, &addr);
-    if (gai != 0) {
-        buf_printf(err, "HOST: cannot listen on '%s': %s", cfg->host, gai_strerror(gai));
-        return NULL;
-    }
-    struct server *s = calloc(1, sizeof *s);
-    struct worker *workers = calloc(n_workers, sizeof *workers);
-    if (s == NULL || workers == NULL) {
+    struct server *s = gai == 0 ? calloc(1, sizeof *s) : NULL;
+    struct worker *workers = s != NULL ? calloc(n_workers, sizeof *workers) : NULL;
+    if (workers == NULL) {
+        if (gai != 0)
+            buf_printf(err, "HOST: cannot listen on '%s': %s", cfg->host, gai_strerror(gai));
+        else
+            buf_append_str(err, "out of memory");
+        for (size_t i = 0; i < n_workers; i++) /* the sources are ours even when we fail */
+            setup[i].source.close(setup[i].source.ctx);
         free(s);
-        free(workers);
-        freeaddrinfo(addr);
-        buf_append_str(err, "out of memory");
+        if (addr != NULL)
+            freeaddrinfo(addr);
         return NULL;
     }
     s->cfg = cfg;

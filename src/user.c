@@ -170,6 +170,10 @@ static json_t *normalize_member(const char *key, size_t key_len, const json_t *v
 
 json_t *user_patch_normalize(const json_t *patch, struct field_errors *errs)
 {
+    if (json_object_size(patch) > USER_PATCH_MAX_MEMBERS) {
+        add_error(errs, "(body)", 6, "a patch may change at most %d members", USER_PATCH_MAX_MEMBERS);
+        return NULL;
+    }
     json_t *out = json_object();
     const char *key;
     size_t key_len;

@@ -28,6 +28,7 @@ struct op {
     json_t *patch;   /* normalised merge patch */
     char *if_match;  /* the If-Match (If-None-Match for GET) header, or NULL */
     char now[25];    /* the updatedAt this write sets */
+    char token[37];  /* ClientRequestToken of this round's transaction */
     int restarts;
     /* listing */
     int limit;
@@ -191,7 +192,10 @@ static void respond_user(struct op *op, int status, const json_t *item)
     }
 }
 
-/* Code of the i-th transaction cancellation reason ("None", "ConditionalCheckFailed", ...). */
+/* 1 when the i-th cancellation reason of a cancelled transaction is code
+ * ("None", "ConditionalCheckFailed", "TransactionConflict", "ValidationError" ...).
+ * Reads CancellationReasons, or else the list DynamoDB puts in the message:
+ * "... reasons [None, ConditionalCheckFailed]". */
 static int cancelled_by(const struct ddb_result *r, size_t index, const char *code)
 {
     const json_t *reasons = json_object_get(r->body, "CancellationReasons");
@@ -199,7 +203,6 @@ static int cancelled_by(const struct ddb_result *r, size_t index, const char *co
         const char *c = json_string_value(json_object_get(json_array_get(reasons, index), "Code"));
         return c != NULL && strcmp(c, code) == 0;
     }
-    /* Fallback: "... reasons [None, ConditionalCheckFailed]" in the message. */
     const char *list = strrchr(r->message, '[');
     for (size_t i = 0; list != NULL && i < index; i++)
         list = strchr(list + 1, ',');
@@ -209,9 +212,60 @@ static int cancelled_by(const struct ddb_result *r, size_t index, const char *co
     return strncmp(list, code, strlen(code)) == 0;
 }
 
+static int cancelled_anywhere_by(const struct ddb_result *r, const char *code)
+{
+    for (size_t i = 0; i < 4; i++) /* our transactions have at most 3 items */
+        if (cancelled_by(r, i, code))
+            return 1;
+    return 0;
+}
+
 static int is_cancelled(const struct ddb_result *r)
 {
     return r->status == DDB_ERROR && strcmp(r->error_code, "TransactionCanceledException") == 0;
+}
+
+/* What a cancelled transaction means. guard is the index of the item that
+ * puts a new email guard (its failed condition means the email is taken), or
+ * -1 when there is none. */
+enum cancel_kind { CANCEL_EMAIL_TAKEN, CANCEL_RACE, CANCEL_TOO_LARGE, CANCEL_THROTTLED, CANCEL_OTHER };
+
+static enum cancel_kind cancel_kind(const struct ddb_result *r, int guard)
+{
+    if (guard >= 0 && cancelled_by(r, (size_t)guard, "ConditionalCheckFailed"))
+        return CANCEL_EMAIL_TAKEN;
+    if (cancelled_anywhere_by(r, "ValidationError"))
+        return strstr(r->message, "size") != NULL ? CANCEL_TOO_LARGE : CANCEL_OTHER;
+    if (cancelled_anywhere_by(r, "ThrottlingError") || cancelled_anywhere_by(r, "ProvisionedThroughputExceeded"))
+        return CANCEL_THROTTLED;
+    if (cancelled_anywhere_by(r, "ConditionalCheckFailed") || cancelled_anywhere_by(r, "TransactionConflict"))
+        return CANCEL_RACE; /* the user changed, or another transaction held an item: worth another round */
+    return CANCEL_OTHER;
+}
+
+/* Answers a cancelled transaction that another round cannot fix. */
+static void respond_cancelled(struct op *op, const struct ddb_result *r, enum cancel_kind kind)
+{
+    if (kind == CANCEL_EMAIL_TAKEN) {
+        http_respond_error(op->ex, 409, "email_taken", "a user with this email already exists", NULL);
+    } else if (kind == CANCEL_TOO_LARGE) {
+        http_respond_error(op->ex, 413, "item_too_large", "the user would exceed DynamoDB's 400 KB item size", NULL);
+    } else if (kind == CANCEL_THROTTLED) {
+        http_respond_error(op->ex, 503, "throttled", "DynamoDB is throttling requests; retry shortly", NULL);
+        op->ex->resp.retry_after = 1;
+    } else {
+        log_error("request_id=%s transaction cancelled: %s", op->ex->req.request_id, r->message);
+        http_respond_error(op->ex, 500, "internal_error", "internal error", NULL);
+    }
+    op_finish(op);
+}
+
+/* A fresh ClientRequestToken for the next deliberate transaction attempt. */
+static void new_token(struct op *op)
+{
+    uuid_t uuid;
+    uuid_generate_random(uuid);
+    uuid_unparse_lower(uuid, op->token);
 }
 
 static int is_condition_failed(const struct ddb_result *r)
@@ -278,12 +332,14 @@ void users_get(const struct app *app, struct http_exchange *ex, const struct rou
 static void create_done(void *ctx, const struct ddb_result *r)
 {
     struct op *op = ctx;
-    if (is_cancelled(r) && cancelled_by(r, 1, "ConditionalCheckFailed")) {
-        http_respond_error(op->ex, 409, "email_taken", "a user with this email already exists", NULL);
-        return op_finish(op);
+    if (is_cancelled(r)) {
+        enum cancel_kind kind = cancel_kind(r, 1);
+        if (kind != CANCEL_RACE || op->restarts++ >= MAX_RESTARTS)
+            return respond_cancelled(op, r, kind);
+        new_token(op);
+        return op_send(op, "TransactWriteItems", model_create_user(&op->app->table, op->item, op->token),
+                       create_done);
     }
-    if (is_cancelled(r) && op->restarts++ < MAX_RESTARTS)
-        return op_send(op, "TransactWriteItems", model_create_user(&op->app->table, op->item), create_done);
     if (r->status != DDB_OK)
         return op_fail(op, r);
     respond_user(op, 201, op->item);
@@ -319,7 +375,8 @@ void users_create(const struct app *app, struct http_exchange *ex, const struct 
         http_respond_error(ex, 413, "item_too_large", "the user would exceed DynamoDB's 400 KB item size", NULL);
         return op_free(op);
     }
-    op_start(op, "TransactWriteItems", model_create_user(&app->table, op->item), create_done);
+    new_token(op);
+    op_start(op, "TransactWriteItems", model_create_user(&app->table, op->item, op->token), create_done);
 }
 
 /* ---- the read of PATCH and DELETE's read-modify-write ---- */
@@ -333,6 +390,7 @@ static void read_current(struct op *op, ddb_callback *then)
                            NULL);
         return op_finish(op);
     }
+    new_token(op); /* for the transaction this round may send */
     op_send(op, "GetItem", model_get_user(&op->app->table, op->id), then);
 }
 
@@ -385,12 +443,12 @@ static void patch_update_done(void *ctx, const struct ddb_result *r)
 static void patch_email_done(void *ctx, const struct ddb_result *r)
 {
     struct op *op = ctx;
-    if (is_cancelled(r) && cancelled_by(r, 2, "ConditionalCheckFailed")) {
-        http_respond_error(op->ex, 409, "email_taken", "a user with this email already exists", NULL);
-        return op_finish(op);
-    }
-    if (is_cancelled(r))
+    if (is_cancelled(r)) {
+        enum cancel_kind kind = cancel_kind(r, 2);
+        if (kind != CANCEL_RACE)
+            return respond_cancelled(op, r, kind);
         return read_current(op, patch_read_done); /* the user changed or a conflicting transaction ran */
+    }
     if (r->status != DDB_OK)
         return op_fail(op, r);
     json_t *updated = model_apply_patch(op->item, op->patch, op->now);
@@ -413,12 +471,19 @@ static void patch_read_done(void *ctx, const struct ddb_result *r)
         return op_finish(op);
     }
     app_now_rfc3339(op->now);
+    json_t *after = model_apply_patch(item, op->patch, op->now);
+    size_t size = av_item_size(after);
+    json_decref(after);
+    if (size > USER_ITEM_MAX_BYTES) {
+        http_respond_error(op->ex, 413, "item_too_large", "the user would exceed DynamoDB's 400 KB item size", NULL);
+        return op_finish(op);
+    }
     const char *new_email = json_string_value(json_object_get(op->patch, "email"));
     const char *old_email = user_item_string(item, "email");
     if (new_email != NULL && strcmp(new_email, old_email) != 0)
         return op_send(op, "TransactWriteItems",
                        model_update_user_email(&op->app->table, op->id, op->patch, op->now, version, old_email,
-                                               new_email),
+                                               new_email, op->token),
                        patch_email_done);
     op_send(op, "UpdateItem", model_update_user(&op->app->table, op->id, op->patch, op->now, version),
             patch_update_done);
@@ -461,8 +526,12 @@ static void delete_read_done(void *ctx, const struct ddb_result *r);
 static void delete_done(void *ctx, const struct ddb_result *r)
 {
     struct op *op = ctx;
-    if (is_cancelled(r))
+    if (is_cancelled(r)) {
+        enum cancel_kind kind = cancel_kind(r, -1);
+        if (kind != CANCEL_RACE)
+            return respond_cancelled(op, r, kind);
         return read_current(op, delete_read_done); /* changed since read: look again */
+    }
     if (r->status != DDB_OK)
         return op_fail(op, r);
     http_respond(op->ex, 200, strdup("{\"message\":\"User deleted\"}"));
@@ -476,7 +545,8 @@ static void delete_read_done(void *ctx, const struct ddb_result *r)
     if (item == NULL)
         return;
     op_send(op, "TransactWriteItems",
-            model_delete_user(&op->app->table, op->id, user_item_version(item), user_item_string(item, "email")),
+            model_delete_user(&op->app->table, op->id, user_item_version(item), user_item_string(item, "email"),
+                              op->token),
             delete_done);
 }
 
@@ -563,7 +633,7 @@ static void list_respond(struct op *op, const char *next_id)
     buf_append_char(&op->page, ']');
     http_respond(op->ex, 200, buf_steal(&op->page));
     if (next_id != NULL) {
-        char *cursor = cursor_encode(op->app->table.table, next_id);
+        char *cursor = cursor_encode(op->app->cfg->cursor_key, next_id);
         struct buf link = BUF_INIT;
         if (cursor != NULL && buf_printf(&link, "</users?limit=%d&cursor=%s>; rel=\"next\"", op->limit, cursor) == 0)
             op->ex->resp.link = buf_steal(&link);
@@ -639,7 +709,7 @@ void users_list(const struct app *app, struct http_exchange *ex, const struct ro
     char *start_id = NULL;
     char *cursor = http_query_param(ex->req.query, "cursor", &malformed);
     if (cursor != NULL || malformed) {
-        start_id = cursor ? cursor_decode(app->table.table, cursor) : NULL;
+        start_id = cursor ? cursor_decode(app->cfg->cursor_key, cursor) : NULL;
         free(cursor);
         if (start_id == NULL) {
             http_respond_error(ex, 400, "invalid_cursor", "cursor is malformed or was altered", NULL);

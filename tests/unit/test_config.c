@@ -51,6 +51,7 @@ static void test_defaults(void)
     CHECK_INT_EQ(cfg.auto_create_table, 0);
     CHECK_INT_EQ(cfg.max_body_bytes, 65536);
     CHECK_INT_EQ(cfg.connection_memory_bytes, 4096);
+    CHECK_STR_EQ(cfg.cursor_key, "Users");
     CHECK_STR_EQ(cfg.access_key_id, "AKIDTEST");
     CHECK_STR_EQ(cfg.secret_access_key, "secret/key+1");
     CHECK(cfg.session_token == NULL);
@@ -71,6 +72,7 @@ static void test_settings(void)
                             {"EMAIL_INDEX", "by_email"},
                             {"MAX_BODY_BYTES", "1024"},
                             {"CONNECTION_MEMORY_BYTES", "16384"},
+                            {"CURSOR_SECRET", "s3cret"},
                             {"AWS_SESSION_TOKEN", "tok"},
                             {"LOG_LEVEL", "debug"},
                             {"AUTO_CREATE_TABLE", "true"}}};
@@ -83,6 +85,7 @@ static void test_settings(void)
     CHECK_STR_EQ(cfg.email_index, "by_email");
     CHECK_INT_EQ(cfg.max_body_bytes, 1024);
     CHECK_INT_EQ(cfg.connection_memory_bytes, 16384);
+    CHECK_STR_EQ(cfg.cursor_key, "s3cret");
     CHECK_STR_EQ(cfg.session_token, "tok");
     CHECK_INT_EQ(cfg.log_level, LOG_DEBUG);
     CHECK_INT_EQ(cfg.auto_create_table, 1);

@@ -204,9 +204,9 @@ static void test_create_user(void)
 {
     json_t *item = parse("{\"id\":{\"S\":\"u1\"},\"name\":{\"S\":\"Ann\"},\"email\":{\"S\":\"a@x.io\"},"
                          "\"version\":{\"N\":\"1\"}}");
-    json_t *req = model_create_user(&T, item);
+    json_t *req = model_create_user(&T, item, "tok-1");
     expect_request(req,
-                   "{\"TransactItems\":["
+                   "{\"ClientRequestToken\":\"tok-1\",\"TransactItems\":["
                    "{\"Put\":{\"ConditionExpression\":\"attribute_not_exists(#n0)\","
                    "\"ExpressionAttributeNames\":{\"#n0\":\"id\"},"
                    "\"Item\":{\"email\":{\"S\":\"a@x.io\"},\"id\":{\"S\":\"u1\"},\"name\":{\"S\":\"Ann\"},"
@@ -222,7 +222,7 @@ static void test_create_user(void)
 
     /* Without id or email there is no request. */
     item = parse("{\"id\":{\"S\":\"u1\"}}");
-    CHECK(model_create_user(&T, item) == NULL);
+    CHECK(model_create_user(&T, item, "tok-1") == NULL);
     json_decref(item);
 }
 
@@ -301,8 +301,8 @@ static void test_update_email(void)
 {
     json_t *patch = parse("{\"email\":\"new@x.io\",\"name\":\"Bo\"}");
     expect_request(
-        model_update_user_email(&T, "u1", patch, NOW, 4, "old@x.io", "new@x.io"),
-        "{\"TransactItems\":["
+        model_update_user_email(&T, "u1", patch, NOW, 4, "old@x.io", "new@x.io", "tok-2"),
+        "{\"ClientRequestToken\":\"tok-2\",\"TransactItems\":["
         "{\"Update\":{\"ConditionExpression\":\"attribute_exists(#n4) AND #n3 = :v4\","
         "\"ExpressionAttributeNames\":{\"#n0\":\"email\",\"#n1\":\"name\",\"#n2\":\"updatedAt\",\"#n3\":\"version\","
         "\"#n4\":\"id\"},"
@@ -322,8 +322,8 @@ static void test_update_email(void)
 
 static void test_delete_user(void)
 {
-    expect_request(model_delete_user(&T, "u1", 3, "a@x.io"),
-                   "{\"TransactItems\":["
+    expect_request(model_delete_user(&T, "u1", 3, "a@x.io", "tok-3"),
+                   "{\"ClientRequestToken\":\"tok-3\",\"TransactItems\":["
                    "{\"Delete\":{\"ConditionExpression\":\"#n0 = :v0\","
                    "\"ExpressionAttributeNames\":{\"#n0\":\"version\"},"
                    "\"ExpressionAttributeValues\":{\":v0\":{\"N\":\"3\"}},"

@@ -322,6 +322,25 @@ static void test_patch_normalize(void)
     json_decref(out);
     json_decref(patch);
 
+    /* At most USER_PATCH_MAX_MEMBERS members: 100 pass, 101 are refused as a whole. */
+    patch = json_object();
+    for (int i = 0; i < USER_PATCH_MAX_MEMBERS; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "m%d", i);
+        json_object_set_new(patch, key, json_integer(i));
+    }
+    out = user_patch_normalize(patch, &errs);
+    CHECK(out != NULL);
+    CHECK_INT_EQ(errs.n, 0);
+    json_decref(out);
+    json_object_set_new(patch, "one_more", json_true());
+    out = user_patch_normalize(patch, &errs);
+    CHECK(out == NULL);
+    CHECK_INT_EQ(errs.n, 1);
+    CHECK_STR_EQ(errs.items[0].field, "(body)");
+    json_decref(patch);
+    memset(&errs, 0, sizeof errs);
+
     memset(&errs, 0, sizeof errs);
     patch = json_object();
     out = user_patch_normalize(patch, &errs);
