@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A fake DynamoDB endpoint that injects faults, for the e2e tests.
 
-    fake_ddb.py --port 0 --ready-file PATH --mode MODE [--count-file PATH]
+    fake_ddb.py --port 0 --ready-file PATH --mode MODE [--count-file PATH] [--delay-ms N]
 
 Speaks just enough of the DynamoDB JSON protocol (POST /, X-Amz-Target,
 application/x-amz-json-1.0) to make a client see one kind of failure.
@@ -20,6 +20,7 @@ Modes:
   itemsize    TransactWriteItems/PutItem/UpdateItem: 400 ValidationException
               "Item size has exceeded the maximum allowed size"; others as ok
 
+--delay-ms N waits N ms before every answer (a slow but working backend).
 --ready-file gets the listening port once the socket listens (written
 atomically). --count-file gets, after every request is read (before it is
 answered), a JSON object of request counts per X-Amz-Target value, e.g.
@@ -33,6 +34,7 @@ import select
 import signal
 import socket
 import sys
+import time
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -179,6 +181,8 @@ class Handler(BaseHTTPRequestHandler):
         except (ValueError, UnicodeDecodeError):
             request = None
         answer = fault_answer(self.server.state.mode, operation, request)
+        if self.server.delay_s > 0:
+            time.sleep(self.server.delay_s)
         if answer is None:
             self._hang()
             return
@@ -208,11 +212,13 @@ def main():
     ap.add_argument("--ready-file")
     ap.add_argument("--mode", choices=MODES, default="ok")
     ap.add_argument("--count-file")
+    ap.add_argument("--delay-ms", type=int, default=0)
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
 
     server = Server((args.host, args.port), Handler)
     server.state = State(args.mode, args.count_file)
+    server.delay_s = args.delay_ms / 1000.0
     server.verbose = args.verbose
     if args.count_file:
         write_atomic(args.count_file, "{}\n")
