@@ -375,6 +375,18 @@ start_service() {
 	echo "$SVC_PID" >>"$E2E_TMP/pids"
 }
 
+# wait_ok PID URL [TRIES]: polls URL every 0.1 s, up to TRIES times (100), until it answers 200.
+# Returns 0 then, 1 when it never did or PID exited first.
+wait_ok() {
+	local pid=$1 url=$2 tries=${3:-100} i
+	for ((i = 0; i < tries; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 1
+		[[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url") == 200 ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # stop_pid PID [GRACE_SECONDS]: SIGTERM, wait, then SIGKILL. Returns the exit status.
 stop_pid() {
 	local pid=$1 grace=${2:-10} i

@@ -17,14 +17,7 @@ trap 'kill -KILL $dead_pid 2>/dev/null; _e2e_on_exit' EXIT
 BASE_URL=http://127.0.0.1:$port
 
 up=""
-for ((i = 0; i < 100; i++)); do
-	kill -0 "$dead_pid" 2>/dev/null || break
-	if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$BASE_URL/healthz") == 200 ]]; then
-		up=1
-		break
-	fi
-	sleep 0.1
-done
+wait_ok "$dead_pid" "$BASE_URL/healthz" && up=1
 REQ_DESC="start with a dead backend" STATUS="" BODY="$(tail -n 5 "$log" 2>/dev/null)"
 check "service starts and answers /healthz within 10 s though DynamoDB is unreachable" test -n "$up"
 

@@ -32,14 +32,7 @@ trap 'kill -KILL $big_pid 2>/dev/null; wait $big_pid 2>/dev/null; _e2e_on_exit' 
 BASE_URL=http://127.0.0.1:$port
 
 up=""
-for ((i = 0; i < 150; i++)); do
-	kill -0 "$big_pid" 2>/dev/null || break
-	if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$BASE_URL/readyz") == 200 ]]; then
-		up=1
-		break
-	fi
-	sleep 0.1
-done
+wait_ok "$big_pid" "$BASE_URL/readyz" 150 && up=1
 REQ_DESC="start an instance with MAX_BODY_BYTES=1000000" STATUS="" BODY="$(tail -n 5 "$big_log" 2>/dev/null)"
 check "instance with MAX_BODY_BYTES=1000000 on the suite's moto answers /readyz 200 within 15 s" test -n "$up"
 

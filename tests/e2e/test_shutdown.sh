@@ -33,10 +33,7 @@ start_service "$log" -u AWS_SESSION_TOKEN -u MAX_BODY_BYTES \
 SD_PID=$SVC_PID
 url=http://127.0.0.1:$port
 up=""
-for ((i = 0; i < 100; i++)); do # start-up waits one slow DescribeTable
-	[[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url/healthz") == 200 ]] && up=1 && break
-	sleep 0.1
-done
+wait_ok "$SD_PID" "$url/healthz" && up=1 # start-up waits one slow DescribeTable
 REQ_DESC="start a service on a 1 s backend" STATUS="" BODY="$(tail -n 5 "$log" 2>/dev/null)"
 check "service on a slow backend starts and answers /healthz" test -n "$up"
 

@@ -10,16 +10,7 @@
 #include <string.h>
 
 #include "check.h"
-
-/* Returns json_dumps(v, COMPACT|SORT_KEYS) in a static buffer ("(null)" for NULL). */
-static const char *dump(const json_t *v)
-{
-    static char text[4096];
-    char *s = v != NULL ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
-    snprintf(text, sizeof text, "%s", s != NULL ? s : "(null)");
-    free(s);
-    return text;
-}
+#include "check_json.h"
 
 /* av_from_json of v (stolen) as compact sorted text, or "(null)" with *why set. */
 static const char *av_text(json_t *v, const char **why)

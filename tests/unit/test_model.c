@@ -10,30 +10,11 @@
 #include <string.h>
 
 #include "check.h"
+#include "check_json.h"
 
 #define NOW "2024-05-01T12:00:00.000Z"
 
 static const struct model_table T = {"Users", "email-index"};
-
-/* Compact sorted text of v (static; "(null)" for NULL). */
-static const char *dump(const json_t *v)
-{
-    static char text[16384];
-    char *s = v != NULL ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    snprintf(text, sizeof text, "%s", s != NULL ? s : "(null)");
-    free(s);
-    return text;
-}
-
-static json_t *parse(const char *text)
-{
-    json_error_t error;
-    json_t *v = json_loads(text, 0, &error);
-    if (v == NULL)
-        fprintf(stderr, "bad test JSON %s: %s\n", text, error.text);
-    CHECK(v != NULL);
-    return v;
-}
 
 /* --- structural checks -------------------------------------------------- */
 

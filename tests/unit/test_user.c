@@ -7,29 +7,10 @@
 #include <string.h>
 
 #include "check.h"
+#include "check_json.h"
 
 #define ID "0b3c6d2e-1f4a-4e5b-9c8d-7a6b5c4d3e2f"
 #define NOW "2024-05-01T12:00:00.000Z"
-
-/* Compact, sorted text of v in a static buffer ("(null)" for NULL). */
-static const char *dump(const json_t *v)
-{
-    static char text[8192];
-    char *s = v != NULL ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    snprintf(text, sizeof text, "%s", s != NULL ? s : "(null)");
-    free(s);
-    return text;
-}
-
-static json_t *parse(const char *text)
-{
-    json_error_t error;
-    json_t *v = json_loads(text, 0, &error);
-    if (v == NULL)
-        fprintf(stderr, "bad test JSON %s: %s\n", text, error.text);
-    CHECK(v != NULL);
-    return v;
-}
 
 static void test_is_uuid(void)
 {
