@@ -24,7 +24,7 @@ struct config {
     char *session_token; /* NULL when not set */
     long connect_timeout_ms; /* per attempt */
     long timeout_ms;         /* whole DynamoDB operation, retries included */
-    int threads;             /* HTTP server threads */
+    int threads;             /* worker threads (HTTP and DynamoDB each) */
     char *cors_origin;
     char *cursor_key;        /* CURSOR_SECRET, or the table name */
     int log_level;

@@ -57,9 +57,9 @@ char *http_percent_decode(const char *src, size_t len);
 char *http_query_param(const char *query, const char *name, int *malformed);
 
 /* An exchange is one request/response in flight. A handler either fills
- * `resp` before returning, or calls http_exchange_defer() (on the server
- * thread, before handing work to another thread) and later, from any thread,
- * fills `resp` and calls http_exchange_finish() exactly once. */
+ * `resp` before returning, or calls http_exchange_defer() before starting
+ * asynchronous work and later fills `resp` and calls http_exchange_finish()
+ * exactly once, on the same worker thread (from a DynamoDB completion). */
 struct http_exchange {
     struct http_request req;
     struct http_response resp;

@@ -61,7 +61,7 @@ struct conn {
     struct buf body;
     int too_large;
     int started;
-    int deferred; /* set on the server thread; from then on only the resumed call reads resp */
+    int deferred; /* set when the handler deferred; from then on only the resumed call reads resp */
     char request_id[REQUEST_ID_MAX + 1];
     struct timespec start;
 };

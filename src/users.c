@@ -89,7 +89,7 @@ static void op_send(struct op *op, const char *operation, json_t *request, ddb_c
     }
 }
 
-/* Starts the first DynamoDB step from a handler (server thread): defer, then send. */
+/* Starts the first DynamoDB step from a handler: defer, then send. */
 static void op_start(struct op *op, const char *operation, json_t *request, ddb_callback *then)
 {
     http_exchange_defer(op->ex);
