@@ -36,7 +36,6 @@ struct worker {
     int stop_fd;   /* eventfd: server_stop asks the worker to drain and stop */
     long wait_ms;  /* how long draining may take, set before stop_fd is written */
     long deferred; /* exchanges of this worker waiting on the source */
-    long open;     /* requests begun and not yet completed (for draining) */
     int draining;  /* stopping: new requests get 503 and Connection: close */
     int resumed;   /* a connection was resumed since the last MHD_run */
     struct buf access_log; /* this turn's access-log lines, written once per loop turn */
@@ -47,6 +46,7 @@ struct server {
     struct worker *workers;
     size_t n_workers;
     atomic_ullong requests; /* numbers generated request ids */
+    atomic_long open;       /* requests begun and not completed, on every worker: the drain waits for all */
     char id_prefix[17];     /* random per process, so ids are unique across replicas */
     int port;
 };
@@ -103,7 +103,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
         free(c);
         return NULL;
     }
-    c->worker->open++;
+    atomic_fetch_add_explicit(&c->worker->server->open, 1, memory_order_relaxed);
     char *q = strchr(c->path, '?');
     c->query = "";
     if (q != NULL) {
@@ -266,7 +266,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     }
     http_response_clean_up(&c->ex.resp);
     buf_clean_up(&c->body);
-    c->worker->open--;
+    atomic_fetch_sub_explicit(&c->worker->server->open, 1, memory_order_relaxed);
     free(c->path);
     free(c);
     *con_cls = NULL;
@@ -347,7 +347,10 @@ static void *worker_main(void *arg)
             MHD_run(w->daemon); /* answers the resumed connections now */
         }
         log_flush(&w->access_log);
-        if (drain_until >= 0 && (w->open == 0 || now_ms() >= drain_until))
+        /* Every worker drains until the whole process is idle, so that a keep-alive request on a worker
+         * with nothing in flight still gets its 503 + Connection: close rather than a closed socket. */
+        if (drain_until >= 0 &&
+            (atomic_load_explicit(&w->server->open, memory_order_relaxed) == 0 || now_ms() >= drain_until))
             break;
     }
     /* Whatever still waits is completed (with 503) by closing the source; answer it, then stop. */

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Graceful shutdown: SIGTERM while requests wait on a slow (1 s) backend. The requests in progress get
+# Graceful shutdown: SIGTERM while requests wait on a slow (2 s) backend. The requests in progress get
 # their real answers, a new request on an open keep-alive connection gets 503 + Connection: close, the
 # workers do not spin while they drain, and the process exits 0 with a sanitizer-clean log.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,7 +18,7 @@ sd_cleanup() {
 }
 trap 'sd_cleanup; _e2e_on_exit' EXIT
 
-python3 "$SD_ROOT/tests/support/fake_ddb.py" --mode ok --delay-ms 1000 --port 0 \
+python3 "$SD_ROOT/tests/support/fake_ddb.py" --mode ok --delay-ms 2000 --port 0 \
 	--ready-file "$SD_DIR/fake.port" >"$SD_DIR/fake.log" 2>&1 &
 SD_FAKE_PID=$!
 echo "$SD_FAKE_PID" >>"$E2E_TMP/pids"
@@ -29,12 +29,12 @@ log=$SD_DIR/usersvc.log
 start_service "$log" -u AWS_SESSION_TOKEN -u MAX_BODY_BYTES \
 	HOST=127.0.0.1 PORT="$port" AWS_REGION=us-east-1 AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$(cat "$SD_DIR/fake.port")" \
 	AWS_ACCESS_KEY_ID=AKIAEXAMPLESLOW AWS_SECRET_ACCESS_KEY=slow/secret AUTO_CREATE_TABLE=false \
-	DYNAMODB_TIMEOUT_MS=5000 TABLE_NAME="Users-shutdown-$$"
+	DYNAMODB_TIMEOUT_MS=5000 THREADS=4 TABLE_NAME="Users-shutdown-$$"
 SD_PID=$SVC_PID
 url=http://127.0.0.1:$port
 up=""
 wait_ok "$SD_PID" "$url/healthz" && up=1 # start-up waits one slow DescribeTable
-REQ_DESC="start a service on a 1 s backend" STATUS="" BODY="$(tail -n 5 "$log" 2>/dev/null)"
+REQ_DESC="start a service on a 2 s backend" STATUS="" BODY="$(tail -n 5 "$log" 2>/dev/null)"
 check "service on a slow backend starts and answers /healthz" test -n "$up"
 
 if [[ -n $up ]]; then
