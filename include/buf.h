@@ -28,6 +28,9 @@ static inline int buf_append_char(struct buf *b, char c)
     return 0;
 }
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends each string up to the NULL that ends the list: buf_concat(b, "a", s, "\n", NULL).
+ * What the hot path uses instead of buf_printf, which costs a vsnprintf per call. */
+int buf_concat(struct buf *b, ...) __attribute__((sentinel));
 int buf_reserve(struct buf *b, size_t extra);
 /* Empties the buffer but keeps its storage for reuse. */
 void buf_reset(struct buf *b);

@@ -58,6 +58,25 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     return 0;
 }
 
+int buf_concat(struct buf *b, ...)
+{
+    size_t start = b->len;
+    va_list ap;
+    va_start(ap, b);
+    for (const char *s = va_arg(ap, const char *); s != NULL; s = va_arg(ap, const char *)) {
+        if (buf_append_str(b, s) != 0) {
+            va_end(ap);
+            if (b->data != NULL) { /* all or nothing, like every other append */
+                b->len = start;
+                b->data[start] = '\0';
+            }
+            return -1;
+        }
+    }
+    va_end(ap);
+    return 0;
+}
+
 void buf_reset(struct buf *b)
 {
     b->len = 0;

@@ -14,13 +14,17 @@
 
 #define SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
 
-/* A name/value pair being canonicalised (a header or a query parameter);
- * order is its position as sent, so sorting can keep repeats in order. */
+/* A name/value pair being canonicalised (a header or a query parameter). Both
+ * are NUL-terminated in one scratch buffer: the offsets are recorded while it
+ * grows, the pointers set once it is complete. order is the position as sent,
+ * so sorting can keep repeats in order. */
 struct kv {
-    struct buf key;
-    struct buf value;
+    size_t key_at, value_at;
+    const char *key, *value;
     size_t order;
 };
+
+#define KV_ON_STACK 8 /* a DynamoDB request signs 4 or 5 headers: no allocation */
 
 /* Returns 1 for the bytes SigV4 never encodes (A-Z a-z 0-9 - . _ ~), else 0. */
 static int is_unreserved(unsigned char c)
@@ -155,16 +159,19 @@ static int canonical_path(struct buf *out, const char *path, int normalize)
     return out->len == start || trailing ? buf_append_char(out, '/') : 0;
 }
 
-/* Releases n pairs and the array. Returns nothing. */
-static void kvs_free(struct kv *kvs, size_t n)
+/* Points each pair's key and value into scratch, which no longer grows. Returns nothing. */
+static void kvs_resolve(struct kv *kvs, size_t n, const struct buf *scratch)
 {
-    if (kvs == NULL)
-        return;
     for (size_t i = 0; i < n; i++) {
-        buf_clean_up(&kvs[i].key);
-        buf_clean_up(&kvs[i].value);
+        kvs[i].key = scratch->data + kvs[i].key_at;
+        kvs[i].value = scratch->data + kvs[i].value_at;
     }
-    free(kvs);
+}
+
+/* Ends the key or value just written to scratch. Returns 0 or -1. */
+static int end_part(struct buf *scratch)
+{
+    return buf_append(scratch, "", 1);
 }
 
 /* qsort order for query parameters: encoded key, then encoded value, in byte
@@ -172,15 +179,15 @@ static void kvs_free(struct kv *kvs, size_t n)
 static int cmp_query(const void *a, const void *b)
 {
     const struct kv *x = a, *y = b;
-    int c = strcmp(buf_cstr(&x->key), buf_cstr(&y->key));
-    return c != 0 ? c : strcmp(buf_cstr(&x->value), buf_cstr(&y->value));
+    int c = strcmp(x->key, y->key);
+    return c != 0 ? c : strcmp(x->value, y->value);
 }
 
 /* qsort order for headers: lowercase name, then the order sent. Returns <0, 0 or >0. */
 static int cmp_header(const void *a, const void *b)
 {
     const struct kv *x = a, *y = b;
-    int c = strcmp(buf_cstr(&x->key), buf_cstr(&y->key));
+    int c = strcmp(x->key, y->key);
     return c != 0 ? c : (x->order > y->order) - (x->order < y->order);
 }
 
@@ -194,30 +201,34 @@ static int canonical_query(struct buf *out, const char *query)
     for (const char *p = query; *p != '\0'; p++)
         n += *p == '&';
     struct kv *kvs = calloc(n, sizeof *kvs);
+    struct buf scratch = BUF_INIT;
     if (kvs == NULL)
         return -1;
     for (const char *p = query;; ) {
         size_t len = strcspn(p, "&"), key_len = strcspn(p, "=&");
         if (len > 0) {
             struct kv *e = &kvs[used++];
-            if (query_encode(&e->key, p, key_len) != 0 ||
-                (key_len < len && query_encode(&e->value, p + key_len + 1, len - key_len - 1) != 0))
+            e->key_at = scratch.len;
+            if (query_encode(&scratch, p, key_len) != 0 || end_part(&scratch) != 0)
+                goto done;
+            e->value_at = scratch.len;
+            if ((key_len < len && query_encode(&scratch, p + key_len + 1, len - key_len - 1) != 0) ||
+                end_part(&scratch) != 0)
                 goto done;
         }
         if (p[len] == '\0')
             break;
         p += len + 1;
     }
+    kvs_resolve(kvs, used, &scratch);
     qsort(kvs, used, sizeof *kvs, cmp_query);
     for (size_t i = 0; i < used; i++)
-        if ((i > 0 && buf_append_char(out, '&') != 0) ||
-            buf_append(out, kvs[i].key.data, kvs[i].key.len) != 0 ||
-            buf_append_char(out, '=') != 0 ||
-            buf_append(out, kvs[i].value.data, kvs[i].value.len) != 0)
+        if (buf_concat(out, i > 0 ? "&" : "", kvs[i].key, "=", kvs[i].value, NULL) != 0)
             goto done;
     rc = 0;
 done:
-    kvs_free(kvs, n);
+    buf_clean_up(&scratch);
+    free(kvs);
     return rc;
 }
 
@@ -246,40 +257,47 @@ static int canonical_headers(const struct sigv4_request *req, struct buf *out, s
 {
     size_t n = req->n_headers;
     int rc = -1;
-    struct kv *kvs = calloc(n > 0 ? n : 1, sizeof *kvs);
-    if (kvs == NULL)
-        return -1;
+    struct kv on_stack[KV_ON_STACK];
+    struct kv *kvs = n <= KV_ON_STACK ? on_stack : calloc(n, sizeof *kvs);
+    struct buf scratch = BUF_INIT;
+    if (kvs == NULL || buf_reserve(&scratch, 256) != 0)
+        goto done;
     for (size_t i = 0; i < n; i++) {
         const struct sigv4_header *h = &req->headers[i];
         if (!is_token(h->name) || h->value == NULL)
             goto done;
+        kvs[i].key_at = scratch.len;
         for (const char *c = h->name; *c != '\0'; c++) {
             char lower = *c >= 'A' && *c <= 'Z' ? (char)(*c - 'A' + 'a') : *c;
-            if (buf_append_char(&kvs[i].key, lower) != 0)
+            if (buf_append_char(&scratch, lower) != 0)
                 goto done;
         }
-        if (append_collapsed(&kvs[i].value, h->value) != 0)
+        if (end_part(&scratch) != 0)
+            goto done;
+        kvs[i].value_at = scratch.len;
+        if (append_collapsed(&scratch, h->value) != 0 || end_part(&scratch) != 0)
             goto done;
         kvs[i].order = i;
     }
+    kvs_resolve(kvs, n, &scratch);
     qsort(kvs, n, sizeof *kvs, cmp_header);
     for (size_t i = 0; i < n; i++) {
-        const char *name = kvs[i].key.data;
-        int first = i == 0 || strcmp(name, kvs[i - 1].key.data) != 0;
-        int last = i + 1 == n || strcmp(name, kvs[i + 1].key.data) != 0;
+        const char *name = kvs[i].key;
+        int first = i == 0 || strcmp(name, kvs[i - 1].key) != 0;
+        int last = i + 1 == n || strcmp(name, kvs[i + 1].key) != 0;
         if (!first && buf_append_char(out, ',') != 0)
             goto done;
-        if (first && (buf_printf(out, "%s:", name) != 0 ||
-                      (i > 0 && buf_append_char(names, ';') != 0) ||
-                      buf_append_str(names, name) != 0))
+        if (first && (buf_concat(out, name, ":", NULL) != 0 ||
+                      buf_concat(names, i > 0 ? ";" : "", name, NULL) != 0))
             goto done;
-        if (buf_append(out, kvs[i].value.data, kvs[i].value.len) != 0 ||
-            (last && buf_append_char(out, '\n') != 0))
+        if (buf_concat(out, kvs[i].value, last ? "\n" : "", NULL) != 0)
             goto done;
     }
     rc = 0;
 done:
-    kvs_free(kvs, n);
+    buf_clean_up(&scratch);
+    if (kvs != on_stack)
+        free(kvs);
     return rc;
 }
 
@@ -295,12 +313,12 @@ int sigv4_canonical_request(const struct sigv4_request *req, struct buf *out,
         (req->n_headers > 0 && req->headers == NULL) || (req->body == NULL && req->body_len > 0))
         goto done;
     sigv4_sha256_hex(req->body != NULL ? req->body : "", req->body_len, body_hash);
-    if (body_hash[0] == '\0' || buf_printf(&creq, "%s\n", req->method) != 0 ||
+    if (body_hash[0] == '\0' || buf_concat(&creq, req->method, "\n", NULL) != 0 ||
         canonical_path(&creq, req->path, req->normalize_path) != 0 ||
         buf_append_char(&creq, '\n') != 0 ||
         (req->query != NULL && canonical_query(&creq, req->query) != 0) ||
         buf_append_char(&creq, '\n') != 0 || canonical_headers(req, &creq, &names) != 0 ||
-        buf_printf(&creq, "\n%s\n%s", buf_cstr(&names), body_hash) != 0)
+        buf_concat(&creq, "\n", buf_cstr(&names), "\n", body_hash, NULL) != 0)
         goto done;
     if (out != NULL && buf_append(out, creq.data, creq.len) != 0)
         goto done;
@@ -329,8 +347,8 @@ int sigv4_string_to_sign(const char *amz_date, const struct sigv4_scope *scope,
     sigv4_sha256_hex(canonical_request != NULL ? canonical_request : "", creq_len, hash);
     if (hash[0] == '\0')
         return -1;
-    return buf_printf(out, SIGV4_ALGORITHM "\n%s\n%s/%s/%s/aws4_request\n%s", amz_date,
-                      scope->date, scope->region, scope->service, hash);
+    return buf_concat(out, SIGV4_ALGORITHM "\n", amz_date, "\n", scope->date, "/", scope->region, "/",
+                      scope->service, "/aws4_request\n", hash, NULL);
 }
 
 /* SHA-256, fetched once: OpenSSL 3's implicit fetch in EVP_sha256()/HMAC()
@@ -443,11 +461,9 @@ int sigv4_authorization(const struct sigv4_request *req, const char *access_key_
         sigv4_string_to_sign(amz_date, scope, creq.data, creq.len, &sts) != 0 ||
         sigv4_signature(key, sts.data, sts.len, signature) != 0)
         goto done;
-    rc = buf_printf(authorization,
-                    SIGV4_ALGORITHM " Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, "
-                                    "Signature=%s",
-                    access_key_id, scope->date, scope->region, scope->service,
-                    buf_cstr(&names), signature);
+    rc = buf_concat(authorization, SIGV4_ALGORITHM " Credential=", access_key_id, "/", scope->date, "/",
+                    scope->region, "/", scope->service, "/aws4_request, SignedHeaders=", buf_cstr(&names),
+                    ", Signature=", signature, NULL);
 done:
     buf_clean_up(&creq);
     buf_clean_up(&names);
