@@ -28,9 +28,10 @@ static inline int buf_append_char(struct buf *b, char c)
     return 0;
 }
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends each string up to the NULL that ends the list: buf_concat(b, "a", s, "\n", NULL).
- * What the hot path uses instead of buf_printf, which costs a vsnprintf per call. */
-int buf_concat(struct buf *b, ...) __attribute__((sentinel));
+/* Appends each string in turn: buf_concat(b, "a", s, "\n"). What the hot path
+ * uses instead of buf_printf, which costs a vsnprintf per call. */
+#define buf_concat(b, ...) buf_concat_list((b), __VA_ARGS__, (const char *)NULL)
+int buf_concat_list(struct buf *b, ...) __attribute__((sentinel));
 int buf_reserve(struct buf *b, size_t extra);
 /* Empties the buffer but keeps its storage for reuse. */
 void buf_reset(struct buf *b);

@@ -58,7 +58,7 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     return 0;
 }
 
-int buf_concat(struct buf *b, ...)
+int buf_concat_list(struct buf *b, ...)
 {
     size_t start = b->len;
     va_list ap;

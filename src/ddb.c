@@ -209,7 +209,7 @@ static int start_attempt(struct ddb_client *c, struct job *job)
         goto out;
     for (size_t i = 0; i < req.n_headers; i++) {
         buf_reset(&line);
-        if (buf_concat(&line, signed_headers[i].name, ": ", signed_headers[i].value, NULL) != 0)
+        if (buf_concat(&line, signed_headers[i].name, ": ", signed_headers[i].value) != 0)
             goto out;
         struct curl_slist *h = curl_slist_append(headers, buf_cstr(&line));
         if (h == NULL)
@@ -217,7 +217,7 @@ static int start_attempt(struct ddb_client *c, struct job *job)
         headers = h;
     }
     buf_reset(&line);
-    if (buf_concat(&line, "Authorization: ", buf_cstr(&authorization), NULL) != 0)
+    if (buf_concat(&line, "Authorization: ", buf_cstr(&authorization)) != 0)
         goto out;
     const char *fixed[] = {buf_cstr(&line), "Expect:"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {

@@ -223,7 +223,7 @@ static int canonical_query(struct buf *out, const char *query)
     kvs_resolve(kvs, used, &scratch);
     qsort(kvs, used, sizeof *kvs, cmp_query);
     for (size_t i = 0; i < used; i++)
-        if (buf_concat(out, i > 0 ? "&" : "", kvs[i].key, "=", kvs[i].value, NULL) != 0)
+        if (buf_concat(out, i > 0 ? "&" : "", kvs[i].key, "=", kvs[i].value) != 0)
             goto done;
     rc = 0;
 done:
@@ -287,10 +287,10 @@ static int canonical_headers(const struct sigv4_request *req, struct buf *out, s
         int last = i + 1 == n || strcmp(name, kvs[i + 1].key) != 0;
         if (!first && buf_append_char(out, ',') != 0)
             goto done;
-        if (first && (buf_concat(out, name, ":", NULL) != 0 ||
-                      buf_concat(names, i > 0 ? ";" : "", name, NULL) != 0))
+        if (first && (buf_concat(out, name, ":") != 0 ||
+                      buf_concat(names, i > 0 ? ";" : "", name) != 0))
             goto done;
-        if (buf_concat(out, kvs[i].value, last ? "\n" : "", NULL) != 0)
+        if (buf_concat(out, kvs[i].value, last ? "\n" : "") != 0)
             goto done;
     }
     rc = 0;
@@ -313,12 +313,12 @@ int sigv4_canonical_request(const struct sigv4_request *req, struct buf *out,
         (req->n_headers > 0 && req->headers == NULL) || (req->body == NULL && req->body_len > 0))
         goto done;
     sigv4_sha256_hex(req->body != NULL ? req->body : "", req->body_len, body_hash);
-    if (body_hash[0] == '\0' || buf_concat(&creq, req->method, "\n", NULL) != 0 ||
+    if (body_hash[0] == '\0' || buf_concat(&creq, req->method, "\n") != 0 ||
         canonical_path(&creq, req->path, req->normalize_path) != 0 ||
         buf_append_char(&creq, '\n') != 0 ||
         (req->query != NULL && canonical_query(&creq, req->query) != 0) ||
         buf_append_char(&creq, '\n') != 0 || canonical_headers(req, &creq, &names) != 0 ||
-        buf_concat(&creq, "\n", buf_cstr(&names), "\n", body_hash, NULL) != 0)
+        buf_concat(&creq, "\n", buf_cstr(&names), "\n", body_hash) != 0)
         goto done;
     if (out != NULL && buf_append(out, creq.data, creq.len) != 0)
         goto done;
@@ -348,7 +348,7 @@ int sigv4_string_to_sign(const char *amz_date, const struct sigv4_scope *scope,
     if (hash[0] == '\0')
         return -1;
     return buf_concat(out, SIGV4_ALGORITHM "\n", amz_date, "\n", scope->date, "/", scope->region, "/",
-                      scope->service, "/aws4_request\n", hash, NULL);
+                      scope->service, "/aws4_request\n", hash);
 }
 
 /* SHA-256, fetched once: OpenSSL 3's implicit fetch in EVP_sha256()/HMAC()
@@ -463,7 +463,7 @@ int sigv4_authorization(const struct sigv4_request *req, const char *access_key_
         goto done;
     rc = buf_concat(authorization, SIGV4_ALGORITHM " Credential=", access_key_id, "/", scope->date, "/",
                     scope->region, "/", scope->service, "/aws4_request, SignedHeaders=", buf_cstr(&names),
-                    ", Signature=", signature, NULL);
+                    ", Signature=", signature);
 done:
     buf_clean_up(&creq);
     buf_clean_up(&names);
