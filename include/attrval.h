@@ -27,9 +27,6 @@ json_t *av_from_json(const json_t *value, const char **why);
  * valid JSON number. Returns 0, or -1 for a malformed AttributeValue or no memory. */
 int av_write_json(struct buf *out, const json_t *av);
 
-/* Appends s (len bytes) as a JSON string literal with escapes. Returns 0 or -1. */
-int json_write_string(struct buf *out, const char *s, size_t len);
-
 /* DynamoDB's size of an item (a map of name -> AttributeValue) in bytes, as
  * its documentation computes it, for the 400 KB limit. */
 size_t av_item_size(const json_t *item);

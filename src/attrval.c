@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsontext.h"
+
 int av_number_text(const json_t *number, char out[AV_NUMBER_TEXT])
 {
     if (json_is_integer(number)) {
@@ -89,43 +91,6 @@ json_t *av_from_json(const json_t *value, const char **why)
 {
     *why = "out of memory";
     return from_json(value, 1, why);
-}
-
-int json_write_string(struct buf *out, const char *s, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-    if (buf_reserve(out, len + 2) != 0 || buf_append_char(out, '"') != 0)
-        return -1;
-    size_t run = 0; /* bytes copied as is since the last escape */
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        if (buf_append(out, s + run, i - run) != 0)
-            return -1;
-        run = i + 1;
-        char esc[7] = {'\\', 0};
-        size_t n = 2;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            n = 6;
-        }
-        if (buf_append(out, esc, n) != 0)
-            return -1;
-    }
-    if (buf_append(out, s + run, len - run) != 0)
-        return -1;
-    return buf_append_char(out, '"');
 }
 
 /* 1 when s is a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "jsontext.h"
 #include "log.h"
 #include "sigv4.h"
 
@@ -536,12 +537,17 @@ int ddb_send(struct ddb_client *c, const char *operation, json_t *request, ddb_c
     struct job *job = calloc(1, sizeof *job);
     if (job == NULL || request == NULL || strlen(operation) >= sizeof job->operation)
         goto fail;
-    job->body = json_dumps(request, JSON_COMPACT);
-    if (job->body == NULL)
+    struct buf body = BUF_INIT;
+    if (json_write_value(&body, request) != 0) {
+        buf_clean_up(&body);
         goto fail;
+    }
     json_decref(request);
     request = NULL;
-    job->body_len = strlen(job->body);
+    job->body_len = body.len;
+    job->body = buf_steal(&body);
+    if (job->body == NULL)
+        goto fail;
     memcpy(job->operation, operation, strlen(operation) + 1);
     job->callback = callback;
     job->ctx = ctx;

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "jsontext.h"
+
 static const struct {
     const char *name;
     enum http_method method;
@@ -129,8 +131,12 @@ void http_respond_error(struct http_exchange *ex, int status, const char *code, 
     if (body != NULL && errors != NULL)
         json_object_set(body, "errors", errors);
     json_decref(errors);
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    struct buf text = BUF_INIT;
+    int written = body != NULL && json_write_value(&text, body) == 0;
     json_decref(body);
     /* Out of memory: still answer, with a body that needs no allocation to build. */
-    http_respond(ex, text ? status : 500, text ? text : strdup("{\"message\":\"out of memory\",\"code\":\"internal_error\"}"));
+    char *stolen = written ? buf_steal(&text) : NULL;
+    buf_clean_up(&text);
+    http_respond(ex, stolen ? status : 500,
+                 stolen ? stolen : strdup("{\"message\":\"out of memory\",\"code\":\"internal_error\"}"));
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "attrval.h"
+#include "jsontext.h"
 
 static void add_error(struct field_errors *errs, const char *field, size_t field_len, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsontext.h"
+
 #include "check.h"
 #include "check_json.h"
 
@@ -251,7 +253,7 @@ static void test_write_escaping(void)
     CHECK_STR_EQ(buf_cstr(&out), "\"\\u0001x\\u0010\\u0019\"");
     buf_reset(&out);
     CHECK_INT_EQ(json_write_string(&out, "\x1f", 1), 0);
-    CHECK(strcmp(buf_cstr(&out), "\"\\u001f\"") == 0 || strcmp(buf_cstr(&out), "\"\\u001F\"") == 0);
+    CHECK_STR_EQ(buf_cstr(&out), "\"\\u001F\""); /* upper case, as jansson writes it */
     buf_reset(&out);
     CHECK_INT_EQ(json_write_string(&out, "a\0b", 3), 0);
     CHECK_STR_EQ(buf_cstr(&out), "\"a\\u0000b\"");

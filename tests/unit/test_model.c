@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsontext.h"
+
 #include "check.h"
 #include "check_json.h"
 
@@ -139,6 +141,13 @@ static void check_operation(const json_t *op)
 static void check_request(const json_t *req)
 {
     CHECK(json_is_object(req));
+    /* The text ddb_send writes is byte for byte jansson's own compact dump. */
+    struct buf sent = BUF_INIT;
+    char *oracle = json_dumps(req, JSON_COMPACT);
+    CHECK_INT_EQ(json_write_value(&sent, req), 0);
+    CHECK_STR_EQ(buf_cstr(&sent), oracle);
+    free(oracle);
+    buf_clean_up(&sent);
     check_operation(req);
     const json_t *items = json_object_get(req, "TransactItems");
     size_t i;
