@@ -19,7 +19,7 @@ sd_cleanup() {
 trap 'sd_cleanup; _e2e_on_exit' EXIT
 
 python3 "$SD_ROOT/tests/support/fake_ddb.py" --mode ok --delay-ms 2000 --port 0 \
-	--ready-file "$SD_DIR/fake.port" >"$SD_DIR/fake.log" 2>&1 &
+	--ready-file "$SD_DIR/fake.port" --count-file "$SD_DIR/fake.count" >"$SD_DIR/fake.log" 2>&1 &
 SD_FAKE_PID=$!
 echo "$SD_FAKE_PID" >>"$E2E_TMP/pids"
 for ((i = 0; i < 100; i++)); do [[ -s $SD_DIR/fake.port ]] && break; sleep 0.1; done
@@ -37,27 +37,42 @@ wait_ok "$SD_PID" "$url/healthz" && up=1 # start-up waits one slow DescribeTable
 REQ_DESC="start a service on a 2 s backend" STATUS="" BODY="$(tail -n 5 "$log" 2>/dev/null)"
 check "service on a slow backend starts and answers /healthz" test -n "$up"
 
+# gets_to FILE PATTERN: waits up to 10 s for PATTERN in FILE. Returns 0 when it is there.
+gets_to() {
+	local i
+	for ((i = 0; i < 200; i++)); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+	return 1
+}
+
 if [[ -n $up ]]; then
-	# An idle keep-alive connection, opened before the signal; it asks again during the drain.
-	python3 - "$port" >"$SD_DIR/keepalive.out" 2>&1 <<'PY' &
-import http.client, sys, time
+	# The order is driven by events, not sleeps, so a slow machine cannot reorder it: an idle
+	# keep-alive connection answers once; then three GETs reach the 2 s backend; then SIGTERM;
+	# then the keep-alive connection asks again, during the drain.
+	python3 - "$port" "$SD_DIR/go" >"$SD_DIR/keepalive.out" 2>&1 <<'PY' &
+import http.client, os, sys, time
 conn = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
 conn.request("GET", "/healthz"); r = conn.getresponse(); r.read()
 print("before", r.status, flush=True)
-time.sleep(0.8)  # the signal comes 0.3 s after this connection opened
+for _ in range(1000):  # until the test has sent SIGTERM
+    if os.path.exists(sys.argv[2]):
+        break
+    time.sleep(0.01)
 conn.request("GET", "/healthz"); r = conn.getresponse(); body = r.read().decode()
 print("during", r.status, (r.getheader("Connection") or "").lower(), body, flush=True)
 PY
 	SD_CURLS+=($!)
+	gets_to "$SD_DIR/keepalive.out" '^before'
 	for n in 1 2 3; do
 		curl -s -o "$SD_DIR/inflight.$n" -w '%{http_code}' --max-time 10 "$url/users/$(rand_uuid)" \
 			>"$SD_DIR/inflight.$n.status" &
 		SD_CURLS+=($!)
 	done
-	sleep 0.3
+	gets_to "$SD_DIR/fake.count" '"DynamoDB_20120810.GetItem": 3'
 	ticks_before=$(awk '{print $14 + $15}' "/proc/$SD_PID/stat")
 	kill -TERM "$SD_PID"
-	sleep 0.5
+	sleep 0.2 # the workers see the signal at once; then the keep-alive request comes
+	: >"$SD_DIR/go"
+	sleep 0.3
 	ticks_during=$(awk '{print $14 + $15}' "/proc/$SD_PID/stat" 2>/dev/null || echo "$ticks_before")
 	spent=$((ticks_during - ticks_before))
 	check "draining workers do not spin (CPU ticks in 0.5 s of drain: $spent)" test "$spent" -le 20
