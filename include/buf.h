@@ -29,7 +29,9 @@ static inline int buf_append_char(struct buf *b, char c)
 }
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends each string in turn: buf_concat(b, "a", s, "\n"). What the hot path
- * uses instead of buf_printf, which costs a vsnprintf per call. */
+ * uses instead of buf_printf, which costs a vsnprintf per call. A NULL argument
+ * ends the list early (unlike printf's "(null)"), and no argument may point into
+ * b itself (a growing b moves). */
 #define buf_concat(b, ...) buf_concat_list((b), __VA_ARGS__, (const char *)NULL)
 int buf_concat_list(struct buf *b, ...) __attribute__((sentinel));
 int buf_reserve(struct buf *b, size_t extra);

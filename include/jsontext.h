@@ -1,6 +1,6 @@
-/* jsontext: writes JSON text. jansson builds and parses trees; every JSON text
- * the service sends (DynamoDB requests, response and error bodies) is written
- * here, straight into a struct buf. */
+/* jsontext: writes JSON text straight into a struct buf. jansson builds and
+ * parses trees; DynamoDB requests and error bodies are written by
+ * json_write_value, and user bodies (user.c, attrval.c) with json_write_string. */
 #ifndef USERSVC_JSONTEXT_H
 #define USERSVC_JSONTEXT_H
 
@@ -11,11 +11,11 @@
 
 /* Appends s (len bytes) as a JSON string literal with escapes. Returns 0 or -1. */
 int json_write_string(struct buf *out, const char *s, size_t len);
-/* Appends v as compact JSON, members in insertion order, reals in their
- * shortest round-trip form. DynamoDB requests and error bodies are written
- * this way, at a tenth of json_dumps' cost (which formats a pointer per
- * container to detect cycles; the service builds no cyclic trees). Returns 0,
- * or -1 when memory runs out. */
+/* Appends v as compact JSON, byte for byte what json_dumps(JSON_COMPACT)
+ * writes for the same tree (members in insertion order, reals as "%.17g"), at
+ * a tenth of its cost: json_dumps formats a pointer per container to detect
+ * cycles, and the service builds no cyclic trees. Returns 0, or -1 when memory
+ * runs out, leaving part of the text in out (callers discard it). */
 int json_write_value(struct buf *out, const json_t *v);
 
 #endif

@@ -53,14 +53,19 @@ int json_write_value(struct buf *out, const json_t *v)
         snprintf(text, sizeof text, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         return buf_append_str(out, text);
     case JSON_REAL:
-        /* jansson holds only finite reals; the shortest text that reads back the same. */
-        for (int precision = 1; precision <= 17; precision++) {
-            snprintf(text, sizeof text, "%.*g", precision, json_real_value(v));
-            if (strtod(text, NULL) == json_real_value(v))
-                break;
-        }
-        if (strpbrk(text, ".eE") == NULL) /* 1.0 stays a real when read back, as jansson writes it */
+        /* As jansson writes reals (it holds only finite ones): 17 digits, "1.0" stays a real,
+         * and the exponent loses its '+' and leading zeros ("1e+07" is "1e7"). */
+        snprintf(text, sizeof text, "%.17g", json_real_value(v));
+        char *e = strchr(text, 'e');
+        if (e == NULL && strchr(text, '.') == NULL)
             strcat(text, ".0");
+        if (e != NULL) {
+            char *digits = e + 1 + (e[1] == '-');
+            char *from = e[1] == '+' ? e + 2 : digits;
+            while (*from == '0' && from[1] != '\0')
+                from++;
+            memmove(digits, from, strlen(from) + 1);
+        }
         return buf_append_str(out, text);
     case JSON_TRUE:
         return buf_append_str(out, "true");

@@ -24,7 +24,7 @@
 /* One worker thread: its own libmicrohttpd daemon (sharing the port through
  * SO_REUSEPORT) and its own event source (the DynamoDB client), driven by one
  * epoll loop. An exchange is deferred, sent, completed and answered on the
- * same thread, so nothing crosses threads on the request path. */
+ * same thread; only two atomic counters in struct server are shared. */
 struct worker {
     struct server *server;
     const struct app *app;

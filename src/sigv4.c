@@ -24,7 +24,7 @@ struct kv {
     size_t order;
 };
 
-#define KV_ON_STACK 8 /* a DynamoDB request signs 4 or 5 headers: no allocation */
+#define KV_ON_STACK 8 /* a DynamoDB request signs 4 or 5 headers: the pair array needs no allocation */
 
 /* Returns 1 for the bytes SigV4 never encodes (A-Z a-z 0-9 - . _ ~), else 0. */
 static int is_unreserved(unsigned char c)
@@ -198,6 +198,8 @@ static int canonical_query(struct buf *out, const char *query)
 {
     size_t n = 1, used = 0;
     int rc = -1;
+    if (*query == '\0')
+        return 0; /* DynamoDB's requests have none */
     for (const char *p = query; *p != '\0'; p++)
         n += *p == '&';
     struct kv *kvs = calloc(n, sizeof *kvs);

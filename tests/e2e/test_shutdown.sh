@@ -61,18 +61,26 @@ conn.request("GET", "/healthz"); r = conn.getresponse(); body = r.read().decode(
 print("during", r.status, (r.getheader("Connection") or "").lower(), body, flush=True)
 PY
 	SD_CURLS+=($!)
-	gets_to "$SD_DIR/keepalive.out" '^before'
+	gets_to "$SD_DIR/keepalive.out" '^before' || fail "the keep-alive client got no first answer in 10 s"
 	for n in 1 2 3; do
 		curl -s -o "$SD_DIR/inflight.$n" -w '%{http_code}' --max-time 10 "$url/users/$(rand_uuid)" \
 			>"$SD_DIR/inflight.$n.status" &
 		SD_CURLS+=($!)
 	done
-	gets_to "$SD_DIR/fake.count" '"DynamoDB_20120810.GetItem": 3'
+	gets_to "$SD_DIR/fake.count" '"DynamoDB_20120810.GetItem": 3[,}]' ||
+		fail "the three GETs did not reach the backend in 10 s"
 	ticks_before=$(awk '{print $14 + $15}' "/proc/$SD_PID/stat")
 	kill -TERM "$SD_PID"
-	sleep 0.2 # the workers see the signal at once; then the keep-alive request comes
+	# Draining has begun once new connections are refused: every worker closes its listener
+	# in the same step that makes it answer 503. Then the keep-alive client asks.
+	refused=""
+	for ((i = 0; i < 100; i++)); do
+		[[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url/healthz") == 000 ]] && refused=1 && break
+		sleep 0.02
+	done
+	[[ -n $refused ]] || fail "new connections were still accepted 2 s after SIGTERM"
 	: >"$SD_DIR/go"
-	sleep 0.3
+	sleep 0.5
 	ticks_during=$(awk '{print $14 + $15}' "/proc/$SD_PID/stat" 2>/dev/null || echo "$ticks_before")
 	spent=$((ticks_during - ticks_before))
 	check "draining workers do not spin (CPU ticks in 0.5 s of drain: $spent)" test "$spent" -le 20
