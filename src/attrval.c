@@ -141,20 +141,6 @@ static int write_string(struct buf *out, const json_t *s)
     return json_write_string(out, json_string_value(s), json_string_length(s));
 }
 
-/* Writes a JSON array of the set's members, each with write_member. */
-static int write_set(struct buf *out, const json_t *set, int (*write_member)(struct buf *, const json_t *))
-{
-    if (!json_is_array(set) || buf_append_char(out, '[') != 0)
-        return -1;
-    size_t i;
-    json_t *member;
-    json_array_foreach(set, i, member) {
-        if ((i > 0 && buf_append_char(out, ',') != 0) || write_member(out, member) != 0)
-            return -1;
-    }
-    return buf_append_char(out, ']');
-}
-
 int av_write_json(struct buf *out, const json_t *av)
 {
     const char *type;
@@ -171,26 +157,13 @@ int av_write_json(struct buf *out, const json_t *av)
         if (strcmp(type, "NULL") == 0)
             return buf_append_str(out, "null");
         if (strcmp(type, "SS") == 0 || strcmp(type, "BS") == 0)
-            return write_set(out, v, write_string);
+            return json_write_array(out, v, write_string);
         if (strcmp(type, "NS") == 0)
-            return write_set(out, v, write_number);
+            return json_write_array(out, v, write_number);
         if (strcmp(type, "L") == 0)
-            return write_set(out, v, av_write_json);
-        if (strcmp(type, "M") == 0) {
-            if (!json_is_object(v) || buf_append_char(out, '{') != 0)
-                return -1;
-            const char *key;
-            size_t key_len;
-            json_t *member;
-            int first = 1;
-            json_object_keylen_foreach(v, key, key_len, member) {
-                if ((!first && buf_append_char(out, ',') != 0) || json_write_string(out, key, key_len) != 0 ||
-                    buf_append_char(out, ':') != 0 || av_write_json(out, member) != 0)
-                    return -1;
-                first = 0;
-            }
-            return buf_append_char(out, '}');
-        }
+            return json_write_array(out, v, av_write_json);
+        if (strcmp(type, "M") == 0)
+            return json_write_object(out, v, av_write_json);
     }
     return -1;
 }

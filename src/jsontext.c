@@ -43,6 +43,36 @@ int json_write_string(struct buf *out, const char *s, size_t len)
     return buf_append_char(out, '"');
 }
 
+int json_write_array(struct buf *out, const json_t *array, json_writer *write_item)
+{
+    if (!json_is_array(array) || buf_append_char(out, '[') != 0)
+        return -1;
+    size_t i;
+    json_t *item;
+    json_array_foreach(array, i, item) {
+        if ((i > 0 && buf_append_char(out, ',') != 0) || write_item(out, item) != 0)
+            return -1;
+    }
+    return buf_append_char(out, ']');
+}
+
+int json_write_object(struct buf *out, const json_t *object, json_writer *write_member)
+{
+    if (!json_is_object(object) || buf_append_char(out, '{') != 0)
+        return -1;
+    const char *key;
+    size_t key_len;
+    json_t *member;
+    int first = 1;
+    json_object_keylen_foreach((json_t *)object, key, key_len, member) {
+        if ((!first && buf_append_char(out, ',') != 0) || json_write_string(out, key, key_len) != 0 ||
+            buf_append_char(out, ':') != 0 || write_member(out, member) != 0)
+            return -1;
+        first = 0;
+    }
+    return buf_append_char(out, '}');
+}
+
 int json_write_value(struct buf *out, const json_t *v)
 {
     char text[NUMBER_TEXT];
@@ -73,32 +103,10 @@ int json_write_value(struct buf *out, const json_t *v)
         return buf_append_str(out, "false");
     case JSON_NULL:
         return buf_append_str(out, "null");
-    case JSON_ARRAY: {
-        size_t i;
-        json_t *item;
-        if (buf_append_char(out, '[') != 0)
-            return -1;
-        json_array_foreach(v, i, item) {
-            if ((i > 0 && buf_append_char(out, ',') != 0) || json_write_value(out, item) != 0)
-                return -1;
-        }
-        return buf_append_char(out, ']');
-    }
-    case JSON_OBJECT: {
-        const char *key;
-        size_t key_len;
-        json_t *member;
-        int first = 1;
-        if (buf_append_char(out, '{') != 0)
-            return -1;
-        json_object_keylen_foreach((json_t *)v, key, key_len, member) {
-            if ((!first && buf_append_char(out, ',') != 0) || json_write_string(out, key, key_len) != 0 ||
-                buf_append_char(out, ':') != 0 || json_write_value(out, member) != 0)
-                return -1;
-            first = 0;
-        }
-        return buf_append_char(out, '}');
-    }
+    case JSON_ARRAY:
+        return json_write_array(out, v, json_write_value);
+    case JSON_OBJECT:
+        return json_write_object(out, v, json_write_value);
     }
     return -1;
 }
