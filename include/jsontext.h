@@ -1,6 +1,7 @@
 /* jsontext: writes JSON text straight into a struct buf. jansson builds and
  * parses trees; DynamoDB requests and error bodies are written by
- * json_write_value, and user bodies (user.c, attrval.c) with json_write_string. */
+ * json_write_value, and user bodies (user.c, attrval.c) with the string, array
+ * and object writers below. */
 #ifndef USERSVC_JSONTEXT_H
 #define USERSVC_JSONTEXT_H
 
