@@ -56,6 +56,25 @@ char *http_percent_decode(const char *src, size_t len);
  * 1 when the parameter is present but cannot be decoded. The first occurrence wins. */
 char *http_query_param(const char *query, const char *name, int *malformed);
 
+/* Request framing (RFC 9112 §6.3, §3.2): the adapter feeds every request
+ * header to http_framing_add, then asks http_framing_error whether the
+ * message may be read. Ambiguous framing is refused rather than guessed,
+ * because a proxy in front may guess differently (request smuggling). */
+struct http_framing {
+    int content_lengths;     /* Content-Length headers seen */
+    int differing_lengths;   /* a Content-Length differed from the first */
+    char first_length[24];   /* the first Content-Length value, cut to fit */
+    int transfer_encodings;  /* Transfer-Encoding headers seen */
+    int only_chunked;        /* every Transfer-Encoding was exactly "chunked" */
+    int hosts;               /* Host headers seen */
+};
+
+void http_framing_add(struct http_framing *f, const char *name, const char *value);
+
+/* NULL when the request may be read; else a static message saying why it must
+ * be refused with 400 and the connection closed. http11: the request said HTTP/1.1. */
+const char *http_framing_error(const struct http_framing *f, int http11);
+
 /* An exchange is one request/response in flight. A handler either fills
  * `resp` before returning, or calls http_exchange_defer() before starting
  * asynchronous work and later fills `resp` and calls http_exchange_finish()

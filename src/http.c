@@ -1,5 +1,6 @@
 #include "http.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -139,4 +140,33 @@ void http_respond_error(struct http_exchange *ex, int status, const char *code, 
     buf_clean_up(&text);
     http_respond(ex, stolen ? status : 500,
                  stolen ? stolen : strdup("{\"message\":\"out of memory\",\"code\":\"internal_error\"}"));
+}
+
+void http_framing_add(struct http_framing *f, const char *name, const char *value)
+{
+    if (strcasecmp(name, "Content-Length") == 0) {
+        if (f->content_lengths++ == 0)
+            snprintf(f->first_length, sizeof f->first_length, "%s", value);
+        else if (strncmp(f->first_length, value, sizeof f->first_length) != 0)
+            f->differing_lengths = 1;
+    } else if (strcasecmp(name, "Transfer-Encoding") == 0) {
+        f->only_chunked = (f->transfer_encodings++ == 0 || f->only_chunked) && strcasecmp(value, "chunked") == 0;
+    } else if (strcasecmp(name, "Host") == 0) {
+        f->hosts++;
+    }
+}
+
+const char *http_framing_error(const struct http_framing *f, int http11)
+{
+    if (f->differing_lengths)
+        return "conflicting Content-Length headers";
+    if (f->content_lengths > 0 && f->transfer_encodings > 0)
+        return "both Content-Length and Transfer-Encoding";
+    if (f->transfer_encodings > 1 || (f->transfer_encodings == 1 && !f->only_chunked))
+        return "unsupported Transfer-Encoding (only chunked is accepted)";
+    if (f->hosts > 1)
+        return "more than one Host header";
+    if (http11 && f->hosts == 0)
+        return "an HTTP/1.1 request needs a Host header";
+    return NULL;
 }

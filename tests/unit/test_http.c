@@ -1,0 +1,55 @@
+/* test_http: request framing rules (RFC 9112 §6.3, §3.2): what may be read and
+ * what is refused because a proxy in front could frame it differently. */
+#include "http.h"
+
+#include "check.h"
+
+/* Feeds name/value pairs (NULL-terminated) and returns the verdict. */
+static const char *verdict(int http11, const char *const *headers)
+{
+    struct http_framing f = {0};
+    for (; headers[0] != NULL; headers += 2)
+        http_framing_add(&f, headers[0], headers[1]);
+    return http_framing_error(&f, http11);
+}
+
+#define HEADERS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static void test_accepted(void)
+{
+    CHECK(verdict(1, HEADERS("Host", "a")) == NULL);
+    CHECK(verdict(1, HEADERS("Host", "a", "Content-Length", "43")) == NULL);
+    CHECK(verdict(1, HEADERS("host", "a", "transfer-encoding", "Chunked")) == NULL);
+    CHECK(verdict(1, HEADERS("Host", "a", "Content-Length", "2", "content-length", "2")) == NULL); /* same value */
+    CHECK(verdict(0, HEADERS("Accept", "*/*")) == NULL); /* HTTP/1.0 may omit Host */
+}
+
+static void test_refused(void)
+{
+    CHECK_STR_EQ(verdict(1, HEADERS("Host", "a", "Content-Length", "2", "Content-Length", "43")),
+                 "conflicting Content-Length headers");
+    CHECK_STR_EQ(verdict(1, HEADERS("Host", "a", "Content-Length", "2", "X", "y", "CONTENT-LENGTH", "2 ")),
+                 "conflicting Content-Length headers");
+    CHECK_STR_EQ(verdict(1, HEADERS("Host", "a", "Content-Length", "5", "Transfer-Encoding", "chunked")),
+                 "both Content-Length and Transfer-Encoding");
+    CHECK_STR_EQ(verdict(1, HEADERS("Host", "a", "Transfer-Encoding", "chunked", "Content-Length", "5")),
+                 "both Content-Length and Transfer-Encoding");
+    CHECK_STR_EQ(verdict(1, HEADERS("Host", "a", "Transfer-Encoding", "gzip, chunked")),
+                 "unsupported Transfer-Encoding (only chunked is accepted)");
+    CHECK_STR_EQ(verdict(1, HEADERS("Host", "a", "Transfer-Encoding", "identity")),
+                 "unsupported Transfer-Encoding (only chunked is accepted)");
+    CHECK_STR_EQ(verdict(1, HEADERS("Host", "a", "Transfer-Encoding", "chunked", "Transfer-Encoding", "chunked")),
+                 "unsupported Transfer-Encoding (only chunked is accepted)");
+    CHECK_STR_EQ(verdict(1, HEADERS("Host", "a", "Transfer-Encoding", "x", "Transfer-Encoding", "chunked")),
+                 "unsupported Transfer-Encoding (only chunked is accepted)");
+    CHECK_STR_EQ(verdict(1, HEADERS("Accept", "*/*")), "an HTTP/1.1 request needs a Host header");
+    CHECK_STR_EQ(verdict(1, HEADERS("Host", "a", "Host", "b")), "more than one Host header");
+    CHECK_STR_EQ(verdict(0, HEADERS("Host", "a", "Host", "b")), "more than one Host header");
+}
+
+int main(void)
+{
+    RUN(test_accepted);
+    RUN(test_refused);
+    return check_summary();
+}
