@@ -19,6 +19,11 @@ struct config {
     int auto_create_table;
     size_t max_body_bytes;
     size_t connection_memory_bytes; /* per connection, for request and response headers */
+    long header_timeout_ms;    /* request line and headers, from the first byte (absolute) */
+    long body_timeout_ms;      /* longest gap between two pieces of a body */
+    long keepalive_timeout_ms; /* a kept-alive connection waiting for its next request */
+    long max_connections;      /* for the whole process */
+    long max_connections_per_ip; /* 0 = no limit per client address */
     char *access_key_id;
     char *secret_access_key;
     char *session_token; /* NULL when not set */

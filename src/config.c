@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <sched.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,30 @@ int config_load(struct config *cfg, const char *(*lookup)(const char *name, void
         }
         cfg->connection_memory_bytes = (size_t)n;
     }
+
+    static const struct {
+        const char *name;
+        long min, max, fallback;
+        size_t offset;
+    } limits[] = {
+        {"HEADER_TIMEOUT_MS", 100, 600000, 10000, offsetof(struct config, header_timeout_ms)},
+        {"BODY_TIMEOUT_MS", 100, 600000, 10000, offsetof(struct config, body_timeout_ms)},
+        {"KEEPALIVE_TIMEOUT_MS", 100, 3600000, 60000, offsetof(struct config, keepalive_timeout_ms)},
+        {"MAX_CONNECTIONS", 16, 1000000, 16384, offsetof(struct config, max_connections)},
+        {"MAX_CONNECTIONS_PER_IP", 0, 1000000, -1, offsetof(struct config, max_connections_per_ip)},
+    };
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        long *field = (long *)((char *)cfg + limits[i].offset);
+        *field = limits[i].fallback;
+        if ((v = env_get(&env, limits[i].name)) != NULL && parse_long(v, limits[i].min, limits[i].max, field) != 0) {
+            buf_printf(err, "%s: '%s' is not %ld-%ld", limits[i].name, v, limits[i].min, limits[i].max);
+            return -1;
+        }
+    }
+    /* By default one address may hold half the connections: a flood from one client cannot take them all,
+     * and a load balancer (at least two nodes, each its own address) still reaches every one. */
+    if (cfg->max_connections_per_ip < 0)
+        cfg->max_connections_per_ip = cfg->max_connections / 2;
 
     const char *akid = env_get(&env, "AWS_ACCESS_KEY_ID");
     const char *secret = env_get(&env, "AWS_SECRET_ACCESS_KEY");

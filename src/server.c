@@ -16,10 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "edge.h"
 #include "log.h"
 
 #define REQUEST_ID_MAX 128
-#define IDLE_TIMEOUT_S 120
+#define FD_RESERVE 128    /* descriptors kept for DynamoDB sockets, logs and the like */
+#define LIMIT_SLACK 64    /* MHD's own limit is this far above ours, so a connection can replace an evicted one */
 
 /* One worker thread: its own libmicrohttpd daemon (sharing the port through
  * SO_REUSEPORT) and its own event source (the DynamoDB client), driven by one
@@ -38,6 +40,8 @@ struct worker {
     long deferred; /* exchanges of this worker waiting on the source */
     int draining;  /* stopping: new requests get 503 and Connection: close */
     int resumed;   /* a connection was resumed since the last MHD_run */
+    int64_t now_ms; /* monotonic, read once per loop turn */
+    struct edge edge; /* deadlines and the connection limit of this worker's connections */
     struct buf access_log; /* this turn's access-log lines, written once per loop turn */
 };
 
@@ -49,18 +53,36 @@ struct server {
     atomic_long open;       /* requests begun and not completed, on every worker: the drain waits for all */
     char id_prefix[17];     /* random per process, so ids are unique across replicas */
     int port;
+    struct edge_addrs addrs; /* connections per client address, all workers */
+    int addrs_ready;
+};
+
+/* Per-connection state, from MHD's "connection started" to "closed". It
+ * outlives every request on the connection, so what a request left behind
+ * when libmicrohttpd dropped it without completing it is released here. */
+struct peer {
+    struct edge_conn edge; /* first: edge hands back this pointer */
+    struct worker *worker;
+    struct conn *current;  /* the request being read or run; NULL between requests */
+    int fd;
+    int refused;           /* 429 or 503: answer the first request with it, then close */
+    int counted;           /* counted in the server's address table */
+    unsigned char addr[16];
+    size_t addr_len;
 };
 
 /* Per-connection state, from the URI callback until MHD says the request completed. */
 struct conn {
     struct http_exchange ex;
     struct worker *worker;
+    struct peer *peer; /* NULL only when MHD gave no socket context */
     struct MHD_Connection *connection;
     char *path;  /* raw path, owned */
     char *query; /* raw query, points into path's allocation */
     struct buf body;
     int too_large;
     int started;
+    int close; /* answer with Connection: close */
     int deferred; /* set when the handler deferred; from then on only the resumed call reads resp */
     char request_id[REQUEST_ID_MAX + 1];
     struct timespec start;
@@ -88,22 +110,62 @@ static void finish_exchange(struct http_exchange *ex)
     MHD_resume_connection(c->connection); /* answered by the worker's next MHD_run */
 }
 
+static struct peer *peer_of(struct MHD_Connection *connection)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info != NULL ? info->socket_context : NULL;
+}
+
+/* Frees a request's state and takes it off the drain count: from
+ * on_completed, or for a request libmicrohttpd dropped without completing it. */
+static void release_request(struct conn *c)
+{
+    if (c->peer != NULL && c->peer->current == c)
+        c->peer->current = NULL;
+    http_response_clean_up(&c->ex.resp);
+    buf_clean_up(&c->body);
+    atomic_fetch_sub_explicit(&c->worker->server->open, 1, memory_order_relaxed);
+    free(c->path);
+    free(c);
+}
+
 /* MHD gives us the raw URI before parsing it: keep it, so paths and query
  * strings are decoded by our rules (an encoded '/' stays inside its segment). */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection)
 {
+    struct worker *w = cls;
+    struct peer *peer = peer_of(connection);
+    if (uri == NULL)
+        uri = "";
+    if (peer != NULL) {
+        if (peer->current != NULL) /* an earlier request MHD refused and never completed */
+            release_request(peer->current);
+        if (peer->edge.phase == EDGE_IDLE) /* the next request on a kept-alive connection: its head is timed */
+            edge_set_phase(&w->edge, &peer->edge, EDGE_HEAD, w->now_ms);
+    }
     struct conn *c = calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
-    clock_gettime(CLOCK_MONOTONIC, &c->start);
-    c->worker = cls;
-    c->connection = connection;
     c->path = strdup(uri);
     if (c->path == NULL) {
         free(c);
         return NULL;
     }
-    atomic_fetch_add_explicit(&c->worker->server->open, 1, memory_order_relaxed);
+    /* We parse the query ourselves (http_query_param on the copy). Left in place, MHD would split it
+     * into a record per parameter in the connection's small memory pool, and a few dozen parameters
+     * overflow the pool half-way through the request line: libmicrohttpd 0.9.75 then sends nothing and
+     * never completes the request. The URI is MHD's own writable read buffer (it writes the '\0' that
+     * ends the path there itself); ending it after the '?' leaves MHD no parameter to parse. */
+    char *mhd_query = strchr((char *)uri, '?');
+    if (mhd_query != NULL)
+        mhd_query[1] = '\0';
+    clock_gettime(CLOCK_MONOTONIC, &c->start);
+    c->worker = w;
+    c->peer = peer;
+    c->connection = connection;
+    if (peer != NULL)
+        peer->current = c;
+    atomic_fetch_add_explicit(&w->server->open, 1, memory_order_relaxed);
     char *q = strchr(c->path, '?');
     c->query = "";
     if (q != NULL) {
@@ -119,6 +181,13 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
     return strlen(s);
 }
 
+/* "<process prefix>-<counter>": unique without a random draw per request. */
+static void new_request_id(struct server *s, char id[REQUEST_ID_MAX + 1])
+{
+    unsigned long long n = atomic_fetch_add(&s->requests, 1) + 1;
+    snprintf(id, REQUEST_ID_MAX + 1, "%s-%08llx", s->id_prefix, n);
+}
+
 static void set_request_id(struct conn *c)
 {
     const char *given = MHD_lookup_connection_value(c->connection, MHD_HEADER_KIND, "X-Request-Id");
@@ -128,10 +197,7 @@ static void set_request_id(struct conn *c)
         memcpy(c->request_id, given, len + 1);
         return;
     }
-    /* "<process prefix>-<counter>": unique without a random draw per request. */
-    struct server *s = c->worker->server;
-    unsigned long long n = atomic_fetch_add(&s->requests, 1) + 1;
-    snprintf(c->request_id, sizeof c->request_id, "%s-%08llx", s->id_prefix, n);
+    new_request_id(c->worker->server, c->request_id);
 }
 
 static void add_header(struct MHD_Response *r, const char *name, const char *value)
@@ -170,8 +236,8 @@ static enum MHD_Result queue_response(struct conn *c)
         add_header(r, "Access-Control-Allow-Headers", "Content-Type, If-Match, If-None-Match, X-Request-Id");
         add_header(r, "Access-Control-Max-Age", "600");
     }
-    if (c->worker->draining)
-        add_header(r, "Connection", "close"); /* send keep-alive clients to another replica */
+    if (c->worker->draining || c->close)
+        add_header(r, "Connection", "close"); /* draining: send keep-alive clients to another replica */
     if (resp->retry_after > 0) {
         char seconds[16];
         snprintf(seconds, sizeof seconds, "%d", resp->retry_after);
@@ -187,6 +253,28 @@ static void respond_too_large(struct conn *c)
     char message[96];
     snprintf(message, sizeof message, "the body is over the %zu byte limit", c->worker->server->cfg->max_body_bytes);
     http_respond_error(&c->ex, 413, "body_too_large", message, NULL);
+}
+
+static enum MHD_Result add_framing_header(void *cls, enum MHD_ValueKind kind, const char *name, const char *value)
+{
+    http_framing_add(cls, name, value != NULL ? value : "");
+    return MHD_YES;
+}
+
+/* Answers the first call of a request that must not be read: an error, then the connection closes. */
+static enum MHD_Result refuse(struct conn *c, int status, const char *code, const char *message)
+{
+    http_respond_error(&c->ex, status, code, message, NULL);
+    if (status == 429 || status == 503)
+        c->ex.resp.retry_after = 1;
+    c->close = 1;
+    return queue_response(c);
+}
+
+static void set_phase(struct conn *c, enum edge_phase phase)
+{
+    if (c->peer != NULL)
+        edge_set_phase(&c->worker->edge, &c->peer->edge, phase, c->worker->now_ms);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
@@ -207,15 +295,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
             .finish = finish_exchange,
             .adapter = c,
         };
+        set_phase(c, EDGE_BODY);
+        if (c->peer != NULL && c->peer->refused == 429)
+            return refuse(c, 429, "too_many_connections", "too many connections from this address; retry later");
+        if (c->peer != NULL && c->peer->refused != 0)
+            return refuse(c, 503, "too_many_connections", "the service has too many connections; retry");
+        struct http_framing framing = {0};
+        MHD_get_connection_values(connection, MHD_HEADER_KIND, add_framing_header, &framing);
+        const char *bad_framing = http_framing_error(&framing, strcmp(version, MHD_HTTP_VERSION_1_1) == 0);
+        if (bad_framing != NULL)
+            return refuse(c, 400, "bad_request", bad_framing);
         const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Content-Length");
         if (length != NULL && strtoull(length, NULL, 10) > max) {
-            respond_too_large(c); /* before reading it: MHD closes the connection after */
+            respond_too_large(c); /* before reading it */
+            c->close = 1;
             return queue_response(c);
         }
         return MHD_YES;
     }
 
     if (*upload_data_size != 0) {
+        set_phase(c, EDGE_BODY); /* the gap allowed between two pieces starts again */
         if (!c->too_large && c->body.len + *upload_data_size > max) {
             c->too_large = 1; /* keep reading to answer cleanly, but stop storing */
             buf_clean_up(&c->body);
@@ -228,6 +328,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 
     if (!c->started) {
         c->started = 1;
+        set_phase(c, EDGE_BUSY);
         c->ex.req.body = c->body.data;
         c->ex.req.body_len = c->body.len;
         if (c->too_large) {
@@ -264,12 +365,71 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
                    c->request_id, http_method_name(c->ex.req.method), c->path, c->ex.resp.status, ms,
                    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
     }
-    http_response_clean_up(&c->ex.resp);
-    buf_clean_up(&c->body);
-    atomic_fetch_sub_explicit(&c->worker->server->open, 1, memory_order_relaxed);
-    free(c->path);
-    free(c);
+    struct peer *peer = c->peer;
+    release_request(c);
     *con_cls = NULL;
+    if (peer != NULL && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        edge_set_phase(&peer->worker->edge, &peer->edge, EDGE_IDLE, peer->worker->now_ms);
+}
+
+/* Closes a connection from outside libmicrohttpd's callbacks: MHD sees the
+ * socket end on its next run and closes it the usual way (both callbacks). */
+static void close_peer(struct peer *peer)
+{
+    if (peer->fd >= 0)
+        shutdown(peer->fd, SHUT_RDWR);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct worker *w = cls;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        struct peer *peer = *socket_context;
+        if (peer == NULL)
+            return;
+        if (peer->current != NULL) /* a request MHD dropped without completing it */
+            release_request(peer->current);
+        edge_remove(&w->edge, &peer->edge);
+        if (peer->counted)
+            edge_addrs_release(&w->server->addrs, peer->addr, peer->addr_len);
+        free(peer);
+        *socket_context = NULL;
+        return;
+    }
+    const union MHD_ConnectionInfo *fd = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct peer *peer = calloc(1, sizeof *peer);
+    if (peer == NULL) {
+        if (fd != NULL)
+            shutdown(fd->connect_fd, SHUT_RDWR); /* unwatched, it could hold its slot forever */
+        return;
+    }
+    peer->worker = w;
+    peer->fd = fd != NULL ? fd->connect_fd : -1;
+    const union MHD_ConnectionInfo *client = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = client != NULL ? client->client_addr : NULL;
+    if (sa != NULL && sa->sa_family == AF_INET) {
+        peer->addr_len = 4;
+        memcpy(peer->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    } else if (sa != NULL && sa->sa_family == AF_INET6) {
+        peer->addr_len = 16;
+        memcpy(peer->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+    }
+    if (edge_full(&w->edge)) { /* make room: the longest idle connection, else the slowest head */
+        struct edge_conn *victim = edge_take_evictable(&w->edge);
+        if (victim != NULL)
+            close_peer((struct peer *)victim);
+        else
+            peer->refused = 503;
+    }
+    edge_add(&w->edge, &peer->edge, w->now_ms);
+    if (!peer->refused) {
+        if (edge_addrs_acquire(&w->server->addrs, peer->addr, peer->addr_len) == 0)
+            peer->counted = 1;
+        else
+            peer->refused = 429;
+    }
+    *socket_context = peer;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -310,6 +470,12 @@ static int worker_timeout(struct worker *w, int64_t drain_until)
     MHD_UNSIGNED_LONG_LONG mhd_ms;
     if (MHD_get_timeout(w->daemon, &mhd_ms) == MHD_YES && (timeout < 0 || mhd_ms < (MHD_UNSIGNED_LONG_LONG)timeout))
         timeout = mhd_ms > 1000 ? 1000 : (int)mhd_ms;
+    int64_t deadline = edge_next_deadline(&w->edge);
+    if (deadline >= 0) {
+        int64_t until = deadline > w->now_ms ? deadline - w->now_ms : 0;
+        if (timeout < 0 || until < timeout)
+            timeout = (int)until;
+    }
     if (drain_until >= 0 && (timeout < 0 || timeout > 10))
         timeout = 10;
     return timeout;
@@ -322,6 +488,7 @@ static void *worker_main(void *arg)
     struct epoll_event events[8];
     for (;;) {
         int n = epoll_wait(w->epoll_fd, events, 8, worker_timeout(w, drain_until));
+        w->now_ms = now_ms();
         int source_ready = 0;
         for (int i = 0; i < n; i++) {
             if (events[i].data.u32 == TAG_SOURCE)
@@ -341,6 +508,8 @@ static void *worker_main(void *arg)
             }
         }
         MHD_run(w->daemon); /* reads requests; handlers defer and send */
+        for (struct edge_conn *late; (late = edge_take_expired(&w->edge, w->now_ms)) != NULL;)
+            close_peer((struct peer *)late); /* a head, body gap or idle time over its deadline */
         w->source.run(w->source.ctx, source_ready); /* starts sends; completions resume */
         if (w->resumed) {
             w->resumed = 0;
@@ -372,6 +541,15 @@ static int add_to_epoll(int epoll_fd, int fd, uint32_t tag)
 /* Starts worker w's daemon on addr (port already set). Returns 0 or -1. */
 static int worker_start_daemon(struct worker *w, const struct sockaddr *addr, int ipv6, unsigned conn_limit)
 {
+    const struct config *cfg = w->server->cfg;
+    long longest_ms = cfg->header_timeout_ms;
+    if (cfg->body_timeout_ms > longest_ms)
+        longest_ms = cfg->body_timeout_ms;
+    if (cfg->keepalive_timeout_ms > longest_ms)
+        longest_ms = cfg->keepalive_timeout_ms;
+    edge_init(&w->edge, &(struct edge_limits){.head_ms = cfg->header_timeout_ms, .body_ms = cfg->body_timeout_ms,
+                                              .keepalive_ms = cfg->keepalive_timeout_ms, .max_conns = conn_limit});
+    w->now_ms = now_ms();
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
     struct MHD_OptionItem options[] = {
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL},
@@ -380,8 +558,11 @@ static int worker_start_daemon(struct worker *w, const struct sockaddr *addr, in
         {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, w},
         {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)no_unescape, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL},
-        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)conn_limit, NULL},
-        {MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S, NULL},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, w},
+        /* Ours is enforced in on_connection by making room; MHD's, a little above, is the hard stop. */
+        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)(conn_limit + LIMIT_SLACK), NULL},
+        /* Inactivity, for what our deadlines do not time: an answer the client does not read. */
+        {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)(longest_ms / 1000 + 1), NULL},
         {MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096, NULL},
         /* MHD zeroes this whole buffer after every request, so it is what an idle connection costs. */
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)w->server->cfg->connection_memory_bytes, NULL},
@@ -429,7 +610,24 @@ struct server *server_start(const struct config *cfg, const struct server_worker
         prefix = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     snprintf(s->id_prefix, sizeof s->id_prefix, "%016llx", (unsigned long long)prefix);
     rlim_t fds = raise_fd_limit();
-    unsigned limit = fds > 256 ? (unsigned)((fds - 128) / n_workers) : 128;
+    rlim_t usable = fds > FD_RESERVE + (rlim_t)n_workers * (LIMIT_SLACK + 16) ? fds - FD_RESERVE - n_workers * LIMIT_SLACK : 16;
+    rlim_t total = (rlim_t)cfg->max_connections;
+    if (total > usable) {
+        log_warn("MAX_CONNECTIONS %ld is more than the open-file limit allows; using %llu", cfg->max_connections,
+                 (unsigned long long)usable);
+        total = usable;
+    }
+    unsigned limit = (unsigned)(total / n_workers > 0 ? total / n_workers : 1);
+    if (edge_addrs_init(&s->addrs, (unsigned)cfg->max_connections_per_ip) != 0) {
+        buf_append_str(err, "out of memory");
+        free(workers);
+        free(s);
+        freeaddrinfo(addr);
+        for (size_t i = 0; i < n_workers; i++)
+            setup[i].source.close(setup[i].source.ctx);
+        return NULL;
+    }
+    s->addrs_ready = 1;
     int ipv6 = addr->ai_family == AF_INET6;
 
     for (size_t i = 0; i < n_workers; i++) {
@@ -506,5 +704,7 @@ void server_stop(struct server *s, long wait_ms)
             close(w->stop_fd);
     }
     free(s->workers);
+    if (s->addrs_ready)
+        edge_addrs_clean_up(&s->addrs);
     free(s);
 }

@@ -366,7 +366,10 @@ function usersvcEnv(port, backend) {
   }
   return {
     HOST: "127.0.0.1", PORT: String(port), AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${backend.port}`,
-    AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "bench", AWS_SECRET_ACCESS_KEY: "bench", AUTO_CREATE_TABLE: "false", ...extra,
+    AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "bench", AWS_SECRET_ACCESS_KEY: "bench", AUTO_CREATE_TABLE: "false",
+    // Every bench client connects from 127.0.0.1, and the idle test holds 10,000 connections: more than
+    // the default per-address share (half of MAX_CONNECTIONS).
+    MAX_CONNECTIONS_PER_IP: "0", ...extra,
   };
 }
 
