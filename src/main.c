@@ -27,9 +27,11 @@ static const char usage[] =
     "  AWS_REGION, then AWS_DEFAULT_REGION (us-east-1)\n"
     "  AWS_ENDPOINT_URL_DYNAMODB, then AWS_ENDPOINT_URL, then DYNAMODB_ENDPOINT\n"
     "      (https://dynamodb.<region>.amazonaws.com)\n"
-    "  AUTO_CREATE_TABLE (true for a local endpoint)  MAX_BODY_BYTES (65536)\n"
+    "  AUTO_CREATE_TABLE (true for a loopback endpoint: 127.0.0.0/8, localhost, [::1])\n"
+    "  ALLOW_INSECURE_ENDPOINT (false: send credentials to a non-loopback http:// endpoint)\n"
+    "  MAX_BODY_BYTES (65536)\n"
     "  CONNECTION_MEMORY_BYTES (4096: request headers up to about 3 KB)\n"
-    "  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN\n"
+    "  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (required unless loopback)\n"
     "  DYNAMODB_TIMEOUT_MS (5000)  DYNAMODB_CONNECT_TIMEOUT_MS (1000)  THREADS (usable CPUs)\n"
     "  CORS_ALLOW_ORIGIN (*)  CURSOR_SECRET (the table name)  LOG_LEVEL (info)\n"
     "See README.md for the API.\n";
