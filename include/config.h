@@ -15,7 +15,9 @@ struct config {
     char *region;
     char *endpoint;      /* "http://127.0.0.1:8000", no trailing slash */
     char *endpoint_host; /* the Host header value: "127.0.0.1:8000" */
-    int endpoint_is_local; /* http:// or a loopback host */
+    int endpoint_is_local;      /* a loopback host (127.0.0.0/8, localhost, [::1]), any scheme */
+    int endpoint_is_plain_http; /* http:// */
+    int allow_insecure_endpoint; /* ALLOW_INSECURE_ENDPOINT: credentials may go to a non-loopback http:// */
     int auto_create_table;
     size_t max_body_bytes;
     size_t connection_memory_bytes; /* per connection, for request and response headers */

@@ -38,6 +38,7 @@ struct ddb_result {
     json_t *body;           /* the parsed body (success or error); borrowed, may be NULL */
     const char *error_code; /* text after '#' in __type ("ConditionalCheckFailedException"), or "" */
     const char *message;    /* DynamoDB's message/Message, or a description; never NULL */
+    const char *content_type; /* of the response, cut at ';' and sanitized; "" when none or no response */
     int attempts;
 };
 
@@ -91,5 +92,13 @@ long ddb_backoff_ms(enum ddb_retry kind, int retry, uint64_t random);
 
 /* Points at the text after the last '#' of a __type value (or the whole value). */
 const char *ddb_error_code(const char *type);
+
+/* One line for the log about a result, the same for every request that met the
+ * same failure (no request data, no timings): the message alone when no
+ * response came; "HTTP 400 ValidationException: <message>" with a DynamoDB
+ * error code; "no error code, HTTP 403, text/html" for a body without one (a
+ * proxy's page is never echoed); "<message> (HTTP 200, text/plain)" for an
+ * unreadable 2xx. DynamoDB's message is cut to 300 bytes. Returns out. */
+const char *ddb_result_describe(const struct ddb_result *result, char *out, size_t size);
 
 #endif

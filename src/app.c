@@ -40,6 +40,11 @@ void app_now_rfc3339(char out[25])
 
 void app_respond_backend_error(struct http_exchange *ex, const struct ddb_result *r)
 {
+    /* The detail is the same for every request that met the same failure, so an outage's
+     * lines collapse into one plus a "repeated N times" line (log.h). */
+    char detail[512];
+    ddb_result_describe(r, detail, sizeof detail);
+    const char *id = ex->req.request_id;
     switch (r->status) {
     case DDB_THROTTLED:
         http_respond_error(ex, 503, "throttled", "DynamoDB is throttling requests; retry shortly", NULL);
@@ -47,16 +52,16 @@ void app_respond_backend_error(struct http_exchange *ex, const struct ddb_result
         return;
     case DDB_UNAVAILABLE:
     case DDB_SHUTDOWN:
-        log_warn("request_id=%s backend unavailable: %s", ex->req.request_id, r->message);
+        log_request(LOG_WARN, id, "backend unavailable: %s", detail);
         http_respond_error(ex, 503, "backend_unavailable", "the database is unavailable; retry shortly", NULL);
         ex->resp.retry_after = 1;
         return;
     case DDB_TIMEOUT:
-        log_warn("request_id=%s backend timeout: %s", ex->req.request_id, r->message);
+        log_request(LOG_WARN, id, "backend timeout: %s", detail);
         http_respond_error(ex, 504, "backend_timeout", "the database did not answer in time", NULL);
         return;
     case DDB_BAD_RESPONSE:
-        log_error("request_id=%s bad backend response: %s", ex->req.request_id, r->message);
+        log_request(LOG_ERROR, id, "bad backend response: %s", detail);
         http_respond_error(ex, 502, "bad_gateway", "the database sent a response that could not be read", NULL);
         return;
     case DDB_OK:
@@ -68,12 +73,16 @@ void app_respond_backend_error(struct http_exchange *ex, const struct ddb_result
         return;
     }
     if (strcmp(r->error_code, "ResourceNotFoundException") == 0) {
-        log_error("request_id=%s table missing: %s", ex->req.request_id, r->message);
+        log_request(LOG_ERROR, id, "table missing: %s", detail);
         http_respond_error(ex, 503, "backend_unavailable", "the users table is not available", NULL);
         return;
     }
-    log_error("request_id=%s DynamoDB error %ld %s: %s", ex->req.request_id, r->http_status, r->error_code,
-              r->message);
+    if (r->error_code[0] == '\0') { /* not DynamoDB speaking: a proxy's 403 page, an empty 400 */
+        log_request(LOG_ERROR, id, "bad backend response: %s", detail);
+        http_respond_error(ex, 502, "bad_gateway", "the database sent a response that could not be read", NULL);
+        return;
+    }
+    log_request(LOG_ERROR, id, "DynamoDB error: %s", detail);
     http_respond_error(ex, 500, "internal_error", "internal error", NULL);
 }
 

@@ -66,21 +66,31 @@ static int parse_bool(const char *s, int *out)
     return 0;
 }
 
+/* 1 for a host that is this machine by definition: 127.0.0.0/8, localhost, ::1 (bracketed, as in
+ * a URL; IPv4-mapped 127/8 too). Any other name could resolve anywhere, so it is not loopback. */
 static int is_loopback_host(const char *host, size_t len)
 {
     char name[64];
     struct in_addr ipv4;
+    struct in6_addr ipv6;
     if (len >= sizeof name)
         return 0;
     memcpy(name, host, len);
     name[len] = '\0';
     if (inet_pton(AF_INET, name, &ipv4) == 1)
         return (ntohl(ipv4.s_addr) >> 24) == 127;
-    return strcasecmp(name, "localhost") == 0 || strcmp(name, "[::1]") == 0;
+    if (len > 2 && name[0] == '[' && name[len - 1] == ']') {
+        name[len - 1] = '\0';
+        if (inet_pton(AF_INET6, name + 1, &ipv6) != 1)
+            return 0;
+        return IN6_IS_ADDR_LOOPBACK(&ipv6) || (IN6_IS_ADDR_V4MAPPED(&ipv6) && ipv6.s6_addr[12] == 127);
+    }
+    return strcasecmp(name, "localhost") == 0;
 }
 
 /* Splits "scheme://host[:port][/]" into cfg->endpoint (no trailing slash),
- * cfg->endpoint_host and cfg->endpoint_is_local. Returns 0 or -1. */
+ * cfg->endpoint_host, cfg->endpoint_is_local (a loopback host, whatever the
+ * scheme) and cfg->endpoint_is_plain_http. Returns 0 or -1. */
 static int parse_endpoint(struct config *cfg, const char *variable, const char *url, struct buf *err)
 {
     int is_http = strncmp(url, "http://", 7) == 0;
@@ -110,7 +120,8 @@ static int parse_endpoint(struct config *cfg, const char *variable, const char *
     }
     cfg->endpoint = strndup(url, (size_t)(host - url) + len);
     cfg->endpoint_host = strndup(host, len);
-    cfg->endpoint_is_local = is_http || is_loopback_host(host, host_only);
+    cfg->endpoint_is_local = is_loopback_host(host, host_only);
+    cfg->endpoint_is_plain_http = is_http;
     return cfg->endpoint && cfg->endpoint_host ? 0 : -1;
 }
 
@@ -227,10 +238,23 @@ int config_load(struct config *cfg, const char *(*lookup)(const char *name, void
     }
     if (akid == NULL && !cfg->endpoint_is_local) {
         buf_append_str(err, "credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are required "
-                            "for a non-local endpoint");
+                            "for an endpoint that is not loopback");
         return -1;
     }
-    /* A local DynamoDB accepts any key; these make `make run` work with none set. */
+    /* Signed requests carry the key id (and a session token) in clear text: over plain http they go
+     * to another host only when the operator says so (DynamoDB Local in a compose network). */
+    if ((v = env_get(&env, "ALLOW_INSECURE_ENDPOINT")) != NULL &&
+        parse_bool(v, &cfg->allow_insecure_endpoint) != 0) {
+        buf_printf(err, "ALLOW_INSECURE_ENDPOINT: '%s' is not true or false", v);
+        return -1;
+    }
+    if (cfg->endpoint_is_plain_http && !cfg->endpoint_is_local && !cfg->allow_insecure_endpoint) {
+        buf_printf(err, "ALLOW_INSECURE_ENDPOINT: %s is plain http:// to a host that is not loopback; "
+                        "set ALLOW_INSECURE_ENDPOINT=true to send credentials to it unencrypted, or use https://",
+                   cfg->endpoint);
+        return -1;
+    }
+    /* A loopback DynamoDB (moto, DynamoDB Local) accepts any key; these make `make run` work with none set. */
     if (set_string(&cfg->access_key_id, akid ? akid : "local") != 0 ||
         set_string(&cfg->secret_access_key, secret ? secret : "local") != 0)
         goto no_memory;

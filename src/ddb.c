@@ -125,7 +125,8 @@ static void complete(struct job *job, const struct ddb_result *result)
 
 static void complete_status(struct job *job, enum ddb_status status, const char *message)
 {
-    struct ddb_result result = {.status = status, .error_code = "", .message = message, .attempts = job->attempts};
+    struct ddb_result result = {
+        .status = status, .error_code = "", .message = message, .content_type = "", .attempts = job->attempts};
     complete(job, &result);
 }
 
@@ -299,11 +300,41 @@ static void forget_in_flight(struct ddb_client *c, struct job *job)
     }
 }
 
+const char *ddb_result_describe(const struct ddb_result *r, char *out, size_t size)
+{
+    const char *type = r->content_type != NULL && r->content_type[0] != '\0' ? r->content_type : "no content type";
+    if (r->http_status == 0)
+        snprintf(out, size, "%.300s", r->message);
+    else if (r->error_code[0] != '\0')
+        snprintf(out, size, "HTTP %ld %.100s: %.300s", r->http_status, r->error_code, r->message);
+    else if (r->http_status >= 200 && r->http_status < 300)
+        snprintf(out, size, "%.300s (HTTP %ld, %s)", r->message, r->http_status, type);
+    else
+        snprintf(out, size, "no error code, HTTP %ld, %s", r->http_status, type);
+    return out;
+}
+
+/* The media type of a response, for the log: up to ';', only token and '/' characters, at most 63. */
+static void copy_content_type(CURL *easy, char out[64])
+{
+    const char *type = NULL;
+    size_t n = 0;
+    if (curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK && type != NULL)
+        for (; type[n] != '\0' && type[n] != ';' && n < 63; n++)
+            out[n] = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&^_.+-/", type[n]) != NULL
+                         ? type[n]
+                         : '?';
+    out[n] = '\0';
+}
+
 /* An attempt ended: answer, retry, or give up. */
 static void finish_attempt(struct ddb_client *c, struct job *job, CURLcode code)
 {
-    long http_status = 0;
+    long http_status = 0, os_errno = 0;
+    char content_type[64], network_message[160];
     curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &http_status);
+    curl_easy_getinfo(job->easy, CURLINFO_OS_ERRNO, &os_errno);
+    copy_content_type(job->easy, content_type);
     curl_multi_remove_handle(c->multi, job->easy);
     release_easy(c, job->easy);
     job->easy = NULL;
@@ -311,10 +342,20 @@ static void finish_attempt(struct ddb_client *c, struct job *job, CURLcode code)
 
     int64_t now = now_ms();
     json_t *body = NULL;
-    struct ddb_result result = {.http_status = http_status, .error_code = "", .attempts = job->attempts};
+    struct ddb_result result = {
+        .http_status = http_status, .error_code = "", .content_type = content_type, .attempts = job->attempts};
     int network_error = code != CURLE_OK;
     if (network_error) {
-        result.message = job->curl_error[0] ? job->curl_error : curl_easy_strerror(code);
+        /* curl's error buffer has timings ("after 3 ms") that would make every request's log line
+         * differ; its code and the errno are the same for every request that met the same failure. */
+        char errno_text[64];
+        if (os_errno != 0)
+            snprintf(network_message, sizeof network_message, "%s (%s)", curl_easy_strerror(code),
+                     strerror_r((int)os_errno, errno_text, sizeof errno_text)); /* GNU: returns the text */
+        else
+            snprintf(network_message, sizeof network_message, "%s", curl_easy_strerror(code));
+        result.message = network_message;
+        log_debug("ddb %s attempt %d: %s", job->operation, job->attempts, job->curl_error);
         if (code == CURLE_WRITE_ERROR) {
             complete_status(job, DDB_BAD_RESPONSE, "DynamoDB response is over the size limit");
             return;

@@ -27,9 +27,11 @@ static const char usage[] =
     "  AWS_REGION, then AWS_DEFAULT_REGION (us-east-1)\n"
     "  AWS_ENDPOINT_URL_DYNAMODB, then AWS_ENDPOINT_URL, then DYNAMODB_ENDPOINT\n"
     "      (https://dynamodb.<region>.amazonaws.com)\n"
-    "  AUTO_CREATE_TABLE (true for a local endpoint)  MAX_BODY_BYTES (65536)\n"
+    "  AUTO_CREATE_TABLE (true for a loopback endpoint: 127.0.0.0/8, localhost, [::1])\n"
+    "  ALLOW_INSECURE_ENDPOINT (false: send credentials to a non-loopback http:// endpoint)\n"
+    "  MAX_BODY_BYTES (65536)\n"
     "  CONNECTION_MEMORY_BYTES (4096: request headers up to about 3 KB)\n"
-    "  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN\n"
+    "  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (required unless loopback)\n"
     "  DYNAMODB_TIMEOUT_MS (5000)  DYNAMODB_CONNECT_TIMEOUT_MS (1000)  THREADS (usable CPUs)\n"
     "  CORS_ALLOW_ORIGIN (*)  CURSOR_SECRET (the table name)  LOG_LEVEL (info)\n"
     "See README.md for the API.\n";
@@ -39,7 +41,7 @@ struct sync_call {
     int done;
     enum ddb_status status;
     char code[96];
-    char message[256];
+    char message[512]; /* ddb_result_describe: status, code, DynamoDB's message */
     json_t *body;
 };
 
@@ -48,7 +50,7 @@ static void sync_done(void *ctx, const struct ddb_result *r)
     struct sync_call *call = ctx;
     call->status = r->status;
     snprintf(call->code, sizeof call->code, "%s", r->error_code);
-    snprintf(call->message, sizeof call->message, "%s", r->message);
+    ddb_result_describe(r, call->message, sizeof call->message);
     call->body = json_incref(r->body);
     call->done = 1;
 }
@@ -102,7 +104,7 @@ static int ensure_table(const struct app *app)
                 call_sync(app->ddb, "CreateTable", model_create_table(&app->table), &call);
                 json_decref(call.body);
                 if (call.status != DDB_OK && strcmp(call.code, "ResourceInUseException") != 0) {
-                    fprintf(stderr, "usersvc: cannot create table %s: %s %s\n", cfg->table, call.code, call.message);
+                    fprintf(stderr, "usersvc: cannot create table %s: %s\n", cfg->table, call.message);
                     return -1;
                 }
                 created = 1;
@@ -114,11 +116,11 @@ static int ensure_table(const struct app *app)
                 return 0;
             }
         } else if (!cfg->auto_create_table) {
-            log_warn("DynamoDB at %s is not answering (%s); starting anyway, /readyz answers 503", cfg->endpoint,
-                     call.message);
+            log_warn("DynamoDB at %s: DescribeTable failed (%s); starting anyway, /readyz answers 503",
+                     cfg->endpoint, call.message);
             return 0;
         } else if (call.status == DDB_ERROR) {
-            fprintf(stderr, "usersvc: DynamoDB refused DescribeTable: %s %s\n", call.code, call.message);
+            fprintf(stderr, "usersvc: DynamoDB refused DescribeTable: %s\n", call.message);
             return -1;
         } else if (waited == 0) {
             log_warn("waiting for DynamoDB at %s (%s)", cfg->endpoint, call.message);
@@ -238,6 +240,7 @@ int main(int argc, char **argv)
     server_stop(server, cfg.timeout_ms + 1000);
     status = 0;
 out:
+    log_flush_repeats(); /* the last window's "repeated N times" line, however recent */
     free(workers);
     free(apps);
     curl_global_cleanup();

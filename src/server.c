@@ -346,7 +346,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     }
     if (c->ex.resp.status == 0) {
         http_respond_error(&c->ex, 500, "internal_error", "internal error", NULL);
-        log_error("request_id=%s no response was produced", c->request_id);
+        log_request(LOG_ERROR, c->request_id, "no response was produced");
     }
     return queue_response(c);
 }

@@ -180,7 +180,7 @@ static void respond_user(struct op *op, int status, const json_t *item)
     long long version = user_item_version(item);
     if (user_write_json(&body, item) != 0) {
         buf_clean_up(&body);
-        log_error("request_id=%s unreadable item for user %s", op->ex->req.request_id, op->id);
+        log_request(LOG_ERROR, op->ex->req.request_id, "unreadable item for user %s", op->id);
         http_respond_error(op->ex, 500, "internal_error", "internal error", NULL);
         return;
     }
@@ -254,7 +254,7 @@ static void respond_cancelled(struct op *op, const struct ddb_result *r, enum ca
         http_respond_error(op->ex, 503, "throttled", "DynamoDB is throttling requests; retry shortly", NULL);
         op->ex->resp.retry_after = 1;
     } else {
-        log_error("request_id=%s transaction cancelled: %s", op->ex->req.request_id, r->message);
+        log_request(LOG_ERROR, op->ex->req.request_id, "transaction cancelled: %s", r->message);
         http_respond_error(op->ex, 500, "internal_error", "internal error", NULL);
     }
     op_finish(op);

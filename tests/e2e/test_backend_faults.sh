@@ -8,7 +8,7 @@
 
 FAULTS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FAKE_DDB=$FAULTS_ROOT/tests/support/fake_ddb.py
-FAULT_MODES=(throttle hang html500 validation garbage200 itemsize)
+FAULT_MODES=(throttle hang html500 forbidden403 validation garbage200 itemsize)
 FAULT_DIR=$(mktemp -d "$E2E_TMP/faults.XXXXXX")
 TIMEOUT_MS=1500          # DYNAMODB_TIMEOUT_MS of every instance but throttle's
 THROTTLE_TIMEOUT_MS=8000 # 1 s base, full jitter, 4 attempts: at most 1+2+4 s of backoff
@@ -166,6 +166,31 @@ if up html500; then
 		bash -c '! grep -qiE "<html|Internal error" <<<"$1"' _ "$BODY"
 	n=$(fake_count html500 GetItem)
 	check "html500: the fake saw exactly 4 GetItem requests (1 + 3 retries), saw $n" test "$n" = 4
+	rid=$(hdr X-Request-Id)
+	sleep 0.1
+	line=$(grep -F -- "request_id=$rid " "${S_LOG[html500]}")
+	check "html500: the log line of $rid says what came back: 'no error code, HTTP 500, text/html' (got '$line')" \
+		grep -qF "backend unavailable: no error code, HTTP 500, text/html" <<<"$line"
+fi
+
+# ---- forbidden403: a proxy's HTML 403 without __type: 502, status in the log ----
+if up forbidden403; then
+	use forbidden403
+	check "forbidden403: the start-up line names the 403 and its content type" \
+		grep -qF "DescribeTable failed (no error code, HTTP 403, text/html)" "${S_LOG[forbidden403]}"
+	req GET "/users/$(rand_uuid)"
+	expect_error 502 bad_gateway "a 403 HTML page instead of a DynamoDB answer"
+	check "forbidden403: the error body is not the proxy's page" \
+		bash -c '! grep -qiE "<html|Forbidden|blocked" <<<"$1"' _ "$BODY"
+	rid=$(hdr X-Request-Id)
+	sleep 0.1
+	line=$(grep -F -- "request_id=$rid " "${S_LOG[forbidden403]}")
+	check "forbidden403: the log line of $rid has 'no error code, HTTP 403, text/html' (got '$line')" \
+		grep -qF "bad backend response: no error code, HTTP 403, text/html" <<<"$line"
+	check "forbidden403: the log never echoes the proxy's page" \
+		bash -c '! grep -qiE "<html|blocked by proxy" "$1"' _ "${S_LOG[forbidden403]}"
+	n=$(fake_count forbidden403 GetItem)
+	check "forbidden403: not retried: the fake saw exactly 1 GetItem request, saw $n" test "$n" = 1
 fi
 
 # ---- validation: 500 internal_error, details only in the log -----------------

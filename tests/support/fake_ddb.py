@@ -14,6 +14,8 @@ Modes:
   throttle    every request: 400 ThrottlingException "Rate exceeded"
   hang        reads the request and never answers, until the client goes away
   html500     500 with an HTML body (Content-Type: text/html)
+  forbidden403  403 with an HTML body and no __type, as a proxy in front of
+              DynamoDB answers (Content-Type: text/html)
   validation  400 ValidationException, "Message" (capital M) "1 validation
               error detected"
   garbage200  200 with the body "not json"
@@ -38,7 +40,7 @@ import time
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODES = ("ok", "throttle", "hang", "html500", "validation", "garbage200", "itemsize")
+MODES = ("ok", "throttle", "hang", "html500", "forbidden403", "validation", "garbage200", "itemsize")
 JSON_CT = "application/x-amz-json-1.0"
 WRITE_TARGETS = ("TransactWriteItems", "PutItem", "UpdateItem")
 
@@ -100,6 +102,9 @@ def fault_answer(mode, operation, request):
         return None
     if mode == "html500":
         return 500, "text/html", "<html><body>Internal error</body></html>"
+    if mode == "forbidden403":
+        return 403, "text/html; charset=utf-8", \
+            "<html><body><h1>403 Forbidden</h1>Request blocked by proxy policy</body></html>"
     if mode == "validation":
         return 400, JSON_CT, json.dumps({
             "__type": "com.amazon.coral.validate#ValidationException",

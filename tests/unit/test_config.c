@@ -211,6 +211,132 @@ static void test_local_endpoints(void)
     buf_clean_up(&err);
 }
 
+/* Loopback hosts are local whatever the scheme: default credentials, table auto-creation. */
+static void expect_local(const char *url, const char *host, int plain_http)
+{
+    struct config cfg;
+    struct buf err = BUF_INIT;
+    struct fake_env env = {{{"AWS_ENDPOINT_URL_DYNAMODB", url}}};
+    int rc = load(&cfg, &env, &err);
+    if (rc != 0 || !cfg.endpoint_is_local)
+        fprintf(stderr, "  (%s: rc %d, err [%s], local %d)\n", url, rc, buf_cstr(&err), cfg.endpoint_is_local);
+    CHECK_INT_EQ(rc, 0);
+    CHECK_STR_EQ(cfg.endpoint_host, host);
+    CHECK_INT_EQ(cfg.endpoint_is_local, 1);
+    CHECK_INT_EQ(cfg.endpoint_is_plain_http, plain_http);
+    CHECK_INT_EQ(cfg.auto_create_table, 1);
+    CHECK_STR_EQ(cfg.access_key_id, "local");
+    CHECK_STR_EQ(cfg.secret_access_key, "local");
+    config_clean_up(&cfg);
+    buf_clean_up(&err);
+}
+
+static void test_loopback_is_local(void)
+{
+    expect_local("http://127.0.0.1:8000", "127.0.0.1:8000", 1);
+    expect_local("http://127.255.0.9:8000", "127.255.0.9:8000", 1);
+    expect_local("http://localhost:8000", "localhost:8000", 1);
+    expect_local("http://LOCALHOST", "LOCALHOST", 1);
+    expect_local("http://[::1]:8000", "[::1]:8000", 1);
+    expect_local("http://[0:0:0:0:0:0:0:1]:8000", "[0:0:0:0:0:0:0:1]:8000", 1);
+    expect_local("http://[::ffff:127.0.0.1]:8000", "[::ffff:127.0.0.1]:8000", 1);
+    expect_local("https://localhost:8443", "localhost:8443", 0);
+    expect_local("https://[::1]", "[::1]", 0);
+}
+
+/* Plain http to any other host (DynamoDB Local in a compose network): not local, so no dummy
+ * credentials and no auto-creation by default; and credentials go there only with the opt-in. */
+static void test_plain_http_elsewhere(void)
+{
+    static const char *const urls[] = {"http://10.0.0.5:8000", "http://dynamodb-local:8000", "http://[fe80::1]:8000",
+                                       "http://128.0.0.1:8000", "http://localhost.example.com:8000"};
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        struct config cfg;
+        struct buf err = BUF_INIT;
+        struct fake_env none = {{{"AWS_ENDPOINT_URL_DYNAMODB", urls[i]}, {"ALLOW_INSECURE_ENDPOINT", "true"}}};
+        CHECK_INT_EQ(load(&cfg, &none, &err), -1); /* no credentials: no dummy ones either */
+        CHECK(strstr(buf_cstr(&err), "AWS_ACCESS_KEY_ID") != NULL);
+        config_clean_up(&cfg);
+
+        struct fake_env no_opt_in = {{CREDS, {"AWS_ENDPOINT_URL_DYNAMODB", urls[i]}}};
+        CHECK_INT_EQ(load(&cfg, &no_opt_in, &err), -1);
+        CHECK(strstr(buf_cstr(&err), "ALLOW_INSECURE_ENDPOINT=true") != NULL);
+        CHECK(strstr(buf_cstr(&err), urls[i]) != NULL);
+        CHECK(strstr(buf_cstr(&err), "secret/key+1") == NULL && strstr(buf_cstr(&err), "AKIDTEST") == NULL);
+        CHECK(strchr(buf_cstr(&err), '\n') == NULL);
+        config_clean_up(&cfg);
+
+        struct fake_env opt_out = {{CREDS, {"AWS_ENDPOINT_URL_DYNAMODB", urls[i]}, {"ALLOW_INSECURE_ENDPOINT", "false"}}};
+        CHECK_INT_EQ(load(&cfg, &opt_out, &err), -1);
+        CHECK(strstr(buf_cstr(&err), "ALLOW_INSECURE_ENDPOINT") != NULL);
+        config_clean_up(&cfg);
+
+        struct fake_env both = {{CREDS, {"AWS_ENDPOINT_URL_DYNAMODB", urls[i]}, {"ALLOW_INSECURE_ENDPOINT", "true"}}};
+        CHECK_INT_EQ(load(&cfg, &both, &err), 0);
+        CHECK_STR_EQ(buf_cstr(&err), "");
+        CHECK_INT_EQ(cfg.endpoint_is_local, 0);
+        CHECK_INT_EQ(cfg.endpoint_is_plain_http, 1);
+        CHECK_INT_EQ(cfg.allow_insecure_endpoint, 1);
+        CHECK_INT_EQ(cfg.auto_create_table, 0);
+        CHECK_STR_EQ(cfg.access_key_id, "AKIDTEST");
+        CHECK_STR_EQ(cfg.secret_access_key, "secret/key+1");
+        config_clean_up(&cfg);
+        buf_clean_up(&err);
+    }
+
+    /* docker/docker-compose.yml: everything explicit. */
+    struct config cfg;
+    struct buf err = BUF_INIT;
+    struct fake_env compose = {{{"AWS_ENDPOINT_URL_DYNAMODB", "http://dynamodb:8000"},
+                                {"AWS_ACCESS_KEY_ID", "local"},
+                                {"AWS_SECRET_ACCESS_KEY", "local"},
+                                {"ALLOW_INSECURE_ENDPOINT", "true"},
+                                {"AUTO_CREATE_TABLE", "true"}}};
+    CHECK_INT_EQ(load(&cfg, &compose, &err), 0);
+    CHECK_INT_EQ(cfg.endpoint_is_local, 0);
+    CHECK_INT_EQ(cfg.auto_create_table, 1);
+    CHECK_STR_EQ(cfg.endpoint_host, "dynamodb:8000");
+    config_clean_up(&cfg);
+
+    struct fake_env bad_bool = {{CREDS, {"AWS_ENDPOINT_URL_DYNAMODB", "http://dynamodb:8000"},
+                                 {"ALLOW_INSECURE_ENDPOINT", "sure"}}};
+    CHECK_INT_EQ(load(&cfg, &bad_bool, &err), -1);
+    CHECK(strstr(buf_cstr(&err), "ALLOW_INSECURE_ENDPOINT: 'sure'") != NULL);
+    config_clean_up(&cfg);
+
+    /* The opt-in changes nothing for https or loopback endpoints. */
+    struct fake_env https_opt = {{CREDS, {"AWS_ENDPOINT_URL_DYNAMODB", "https://ddb.example.com"},
+                                  {"ALLOW_INSECURE_ENDPOINT", "true"}}};
+    CHECK_INT_EQ(load(&cfg, &https_opt, &err), 0);
+    CHECK_INT_EQ(cfg.endpoint_is_local, 0);
+    CHECK_INT_EQ(cfg.auto_create_table, 0);
+    config_clean_up(&cfg);
+    buf_clean_up(&err);
+}
+
+/* https to anything but loopback is not local: credentials required, no auto-creation by default. */
+static void test_https_elsewhere(void)
+{
+    struct config cfg;
+    struct buf err = BUF_INIT;
+    struct fake_env ip = {{CREDS, {"AWS_ENDPOINT_URL_DYNAMODB", "https://10.0.0.5:8443"}}};
+    CHECK_INT_EQ(load(&cfg, &ip, &err), 0);
+    CHECK_INT_EQ(cfg.endpoint_is_local, 0);
+    CHECK_INT_EQ(cfg.endpoint_is_plain_http, 0);
+    CHECK_INT_EQ(cfg.auto_create_table, 0);
+    config_clean_up(&cfg);
+    struct fake_env ip_auto = {{CREDS, {"AWS_ENDPOINT_URL_DYNAMODB", "https://10.0.0.5:8443"},
+                                {"AUTO_CREATE_TABLE", "true"}}};
+    CHECK_INT_EQ(load(&cfg, &ip_auto, &err), 0);
+    CHECK_INT_EQ(cfg.auto_create_table, 1);
+    config_clean_up(&cfg);
+    struct fake_env no_creds = {{{"AWS_ENDPOINT_URL_DYNAMODB", "https://10.0.0.5:8443"}}};
+    CHECK_INT_EQ(load(&cfg, &no_creds, &err), -1);
+    CHECK(strstr(buf_cstr(&err), "AWS_ACCESS_KEY_ID") != NULL);
+    config_clean_up(&cfg);
+    buf_clean_up(&err);
+}
+
 /* Loads env expecting failure: -1, one non-empty line naming `names`. */
 static void expect_error(const struct fake_env *env, const char *names, int line)
 {
@@ -301,6 +427,9 @@ int main(void)
     RUN(test_region_precedence);
     RUN(test_endpoint_precedence);
     RUN(test_local_endpoints);
+    RUN(test_loopback_is_local);
+    RUN(test_plain_http_elsewhere);
+    RUN(test_https_elsewhere);
     RUN(test_errors);
     return check_summary();
 }

@@ -139,10 +139,46 @@ static void test_error_code(void)
                  DDB_RETRY_THROTTLE);
 }
 
+/* The log text of a result: status and code always, never a body that is not DynamoDB's. */
+static void test_result_describe(void)
+{
+    char out[512];
+    struct ddb_result forbidden = {.status = DDB_ERROR, .http_status = 403, .error_code = "",
+                                   .message = "DynamoDB answered with an error", .content_type = "text/html"};
+    CHECK_STR_EQ(ddb_result_describe(&forbidden, out, sizeof out), "no error code, HTTP 403, text/html");
+    struct ddb_result empty = {.status = DDB_ERROR, .http_status = 403, .error_code = "",
+                               .message = "DynamoDB answered with an error", .content_type = ""};
+    CHECK_STR_EQ(ddb_result_describe(&empty, out, sizeof out), "no error code, HTTP 403, no content type");
+    struct ddb_result unset = {.status = DDB_UNAVAILABLE, .http_status = 502, .error_code = "", .message = "m"};
+    CHECK_STR_EQ(ddb_result_describe(&unset, out, sizeof out), "no error code, HTTP 502, no content type");
+    struct ddb_result validation = {.status = DDB_ERROR, .http_status = 400, .error_code = "ValidationException",
+                                    .message = "1 validation error detected",
+                                    .content_type = "application/x-amz-json-1.0"};
+    CHECK_STR_EQ(ddb_result_describe(&validation, out, sizeof out),
+                 "HTTP 400 ValidationException: 1 validation error detected");
+    struct ddb_result network = {.status = DDB_UNAVAILABLE, .http_status = 0, .error_code = "",
+                                 .message = "Couldn't connect to server (Connection refused)", .content_type = ""};
+    CHECK_STR_EQ(ddb_result_describe(&network, out, sizeof out), "Couldn't connect to server (Connection refused)");
+    struct ddb_result garbage = {.status = DDB_BAD_RESPONSE, .http_status = 200, .error_code = "",
+                                 .message = "DynamoDB answered with a body that is not JSON",
+                                 .content_type = "text/plain"};
+    CHECK_STR_EQ(ddb_result_describe(&garbage, out, sizeof out),
+                 "DynamoDB answered with a body that is not JSON (HTTP 200, text/plain)");
+    /* DynamoDB's message is cut; a short buffer truncates without overflow. */
+    char long_message[1000];
+    memset(long_message, 'm', sizeof long_message - 1);
+    long_message[sizeof long_message - 1] = '\0';
+    struct ddb_result chatty = {.status = DDB_ERROR, .http_status = 400, .error_code = "X", .message = long_message};
+    CHECK_INT_EQ(strlen(ddb_result_describe(&chatty, out, sizeof out)), strlen("HTTP 400 X: ") + 300);
+    char small[8];
+    CHECK_STR_EQ(ddb_result_describe(&forbidden, small, sizeof small), "no erro");
+}
+
 int main(void)
 {
     RUN(test_classify);
     RUN(test_backoff_bounds);
     RUN(test_error_code);
+    RUN(test_result_describe);
     return check_summary();
 }
