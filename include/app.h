@@ -8,10 +8,17 @@
 #include "http.h"
 #include "model.h"
 
+/* One worker's counters, written only by that worker's thread (no atomics,
+ * no sharing); /metrics can read them later. */
+struct app_counters {
+    unsigned long long unreadable_users; /* stored users skipped or refused as unrenderable */
+};
+
 struct app {
     const struct config *cfg;
     struct ddb_client *ddb;
     struct model_table table;
+    struct app_counters *counters; /* this worker's own; NULL before the workers start */
 };
 
 /* Routes and handles one exchange: fills ex->resp, or defers it (see http.h). */

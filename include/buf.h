@@ -37,6 +37,9 @@ int buf_concat_list(struct buf *b, ...) __attribute__((sentinel));
 int buf_reserve(struct buf *b, size_t extra);
 /* Empties the buffer but keeps its storage for reuse. */
 void buf_reset(struct buf *b);
+/* Cuts the contents back to their first len bytes (len <= b->len), e.g. to
+ * drop a half-written value. */
+void buf_truncate(struct buf *b, size_t len);
 /* Hands the storage to the caller (free with free(3)) and leaves the buffer empty.
  * Returns an empty string, never NULL, unless memory runs out. */
 char *buf_steal(struct buf *b);

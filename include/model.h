@@ -52,13 +52,16 @@ json_t *model_create_user(const struct model_table *t, const json_t *item, const
 
 /* UpdateItem for a normalised merge patch (members with values SET, nulls
  * REMOVEd), with updatedAt = now, version + 1, condition attribute_exists(id)
- * [AND version = expected_version when expected_version >= 0], ReturnValues ALL_NEW. */
+ * AND version = expected_version when expected_version >= 0, else AND version
+ * < INT64_MAX (so the new version stays an int64), ReturnValues ALL_NEW.
+ * NULL when expected_version is INT64_MAX: no version can follow it. */
 json_t *model_update_user(const struct model_table *t, const char *id, const json_t *patch, const char *now,
                           long long expected_version);
 
 /* TransactWriteItems for a patch that changes the email: the update above
  * (conditioned on read_version), delete the old guard when this user owns it
- * (or it is missing), put the new guard if absent. */
+ * (or it is missing), put the new guard if absent. NULL when read_version is
+ * negative or INT64_MAX. */
 json_t *model_update_user_email(const struct model_table *t, const char *id, const json_t *patch,
                                 const char *now, long long read_version, const char *old_email,
                                 const char *new_email, const char *token);
@@ -79,7 +82,8 @@ json_t *model_describe_table(const struct model_table *t);
 json_t *model_create_table(const struct model_table *t);
 
 /* Applies a normalised patch to a stored item the way model_update_user does,
- * for answering after a transaction (which returns no item). Returns a new item. */
+ * for answering after a transaction (which returns no item). Returns a new
+ * item, or NULL when the item's version is not an int64 below INT64_MAX. */
 json_t *model_apply_patch(const json_t *item, const json_t *patch, const char *now);
 
 #endif

@@ -17,7 +17,7 @@
 #define USER_PATCH_MAX_MEMBERS 100 /* keeps an UpdateExpression well under DynamoDB's 4 KB */
 
 struct field_error {
-    char field[USER_MEMBER_NAME_MAX + 8];
+    char field[2 * USER_MEMBER_NAME_MAX]; /* a member name, or a path below one */
     char message[160];
 };
 
@@ -40,6 +40,11 @@ int user_member_name_ok(const char *name, size_t len);
 /* 1 for the members only the server writes: id, createdAt, updatedAt, version. */
 int user_member_is_managed(const char *name);
 
+/* Checks a create or patch body's JSON text (len bytes, already parsed) with
+ * av_check_text, adding one error per refused place, named by its path
+ * ("meta/x/0"). Returns 0, or -1 when it added errors. */
+int user_check_text(const char *text, size_t len, struct field_errors *errs);
+
 /* Builds the stored item (a map of name -> AttributeValue) for a create body:
  * name trimmed, email normalised, null members dropped, id/createdAt/
  * updatedAt/version set from the arguments. Returns a new reference, or NULL
@@ -56,7 +61,8 @@ json_t *user_patch_normalize(const json_t *patch, struct field_errors *errs);
  * updatedAt, version) from a stored item. Returns 0, or -1 for a malformed item. */
 int user_write_json(struct buf *out, const json_t *item);
 
-/* The item's version (N), or -1 when it has none. */
+/* The item's version (N, an int64 of 0 or more), or -1 when it has none or it
+ * is anything else (not an integer, beyond int64). */
 long long user_item_version(const json_t *item);
 
 /* The item's string attribute (S) or NULL. Borrowed from item. */

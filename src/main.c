@@ -185,6 +185,7 @@ int main(int argc, char **argv)
     int status = 1;
     struct server *server = NULL;
     struct app *apps = NULL;
+    struct app_counters *counters = NULL;
     struct server_worker *workers = NULL;
     size_t n = (size_t)cfg.threads;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -208,13 +209,15 @@ int main(int argc, char **argv)
 
     /* One app (and DynamoDB client) per worker: a worker never shares its client. */
     apps = calloc(n, sizeof *apps);
+    counters = calloc(n, sizeof *counters);
     workers = calloc(n, sizeof *workers);
-    if (apps == NULL || workers == NULL) {
+    if (apps == NULL || counters == NULL || workers == NULL) {
         fprintf(stderr, "usersvc: out of memory\n");
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        apps[i] = (struct app){.cfg = &cfg, .ddb = ddb_client_new(&ddb_cfg), .table = {cfg.table, cfg.email_index}};
+        apps[i] = (struct app){.cfg = &cfg, .ddb = ddb_client_new(&ddb_cfg), .table = {cfg.table, cfg.email_index},
+                               .counters = &counters[i]};
         if (apps[i].ddb == NULL) {
             fprintf(stderr, "usersvc: cannot start the DynamoDB client\n");
             for (size_t j = 0; j <= i; j++)
@@ -242,6 +245,7 @@ int main(int argc, char **argv)
 out:
     log_flush_repeats(); /* the last window's "repeated N times" line, however recent */
     free(workers);
+    free(counters);
     free(apps);
     curl_global_cleanup();
     config_clean_up(&cfg);

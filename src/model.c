@@ -1,5 +1,7 @@
 #include "model.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,11 +196,15 @@ static void build_update(struct expr *e, const json_t *patch, const char *now, l
     buf_printf(condition, "attribute_exists(%s)", expr_name(e, "id"));
     if (expected_version >= 0)
         buf_printf(condition, " AND %s = %s", version, expr_value(e, number_av(expected_version)));
+    else /* DynamoDB adds the 1 itself: keep the result an int64 the service can read back */
+        buf_printf(condition, " AND %s < %s", version, expr_value(e, number_av(INT64_MAX)));
 }
 
 json_t *model_update_user(const struct model_table *t, const char *id, const json_t *patch, const char *now,
                           long long expected_version)
 {
+    if (expected_version == INT64_MAX)
+        return NULL; /* version + 1 would leave int64 */
     struct expr e;
     struct buf update = BUF_INIT, cond = BUF_INIT;
     expr_init(&e);
@@ -220,6 +226,8 @@ json_t *model_update_user_email(const struct model_table *t, const char *id, con
                                 const char *now, long long read_version, const char *old_email,
                                 const char *new_email, const char *token)
 {
+    if (read_version < 0 || read_version == INT64_MAX)
+        return NULL; /* no version to condition on, or version + 1 would leave int64 */
     struct expr e;
     struct buf update = BUF_INIT, cond = BUF_INIT;
     expr_init(&e);
@@ -297,6 +305,12 @@ json_t *model_create_table(const struct model_table *t)
 
 json_t *model_apply_patch(const json_t *item, const json_t *patch, const char *now)
 {
+    const char *text = json_string_value(json_object_get(json_object_get(item, "version"), "N"));
+    char *end;
+    errno = 0;
+    long long version = text != NULL && *text >= '0' && *text <= '9' ? strtoll(text, &end, 10) : -1;
+    if (version < 0 || *end != '\0' || errno == ERANGE || version == INT64_MAX)
+        return NULL; /* no int64 version, or version + 1 would leave int64 */
     json_t *out = json_deep_copy(item);
     const char *key;
     json_t *value;
@@ -307,8 +321,6 @@ json_t *model_apply_patch(const json_t *item, const json_t *patch, const char *n
         else
             json_object_set_new(out, key, av_from_json(value, &why));
     }
-    const char *text = json_string_value(json_object_get(json_object_get(item, "version"), "N"));
-    long long version = text != NULL ? strtoll(text, NULL, 10) : 0;
     json_object_set_new(out, "updatedAt", string_av(now));
     json_object_set_new(out, "version", number_av(version + 1));
     return out;

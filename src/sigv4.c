@@ -66,14 +66,6 @@ static int scope_ok(const struct sigv4_scope *scope)
     return 1;
 }
 
-/* Cuts b back to len bytes (len <= b->len). Returns nothing. */
-static void buf_truncate(struct buf *b, size_t len)
-{
-    b->len = len;
-    if (b->data != NULL)
-        b->data[len] = '\0';
-}
-
 /* Writes n bytes as 2n lowercase hex digits plus a NUL into hex. Returns nothing. */
 static void to_hex(const uint8_t *bytes, size_t n, char *hex)
 {

@@ -1,6 +1,7 @@
 #include "user.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,6 +170,16 @@ static json_t *normalize_member(const char *key, size_t key_len, const json_t *v
     return json_incref((json_t *)value);
 }
 
+static void text_error(void *ctx, const char *path, const char *why)
+{
+    add_error(ctx, path, strlen(path), "%s", why);
+}
+
+int user_check_text(const char *text, size_t len, struct field_errors *errs)
+{
+    return av_check_text(text, len, text_error, errs) > 0 ? -1 : 0;
+}
+
 json_t *user_patch_normalize(const json_t *patch, struct field_errors *errs)
 {
     if (json_object_size(patch) > USER_PATCH_MAX_MEMBERS) {
@@ -268,9 +279,12 @@ long long user_item_version(const json_t *item)
     const char *text = json_string_value(json_object_get(json_object_get(item, "version"), "N"));
     if (text == NULL)
         return -1;
+    if (*text < '0' || *text > '9') /* strtoll would take "", " 5" and "+5" */
+        return -1;
     char *end;
+    errno = 0;
     long long v = strtoll(text, &end, 10);
-    return *end == '\0' && v >= 0 ? v : -1;
+    return *end == '\0' && errno != ERANGE ? v : -1; /* never the clamped INT64_MAX */
 }
 
 const char *user_item_string(const json_t *item, const char *name)

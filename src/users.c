@@ -1,5 +1,7 @@
 #include "users.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,21 +169,51 @@ static int etag_matches(const char *header, long long version, int weak)
         if (end == NULL)
             return 0;
         char *num_end;
-        long long v = strtoll(p + 1, &num_end, 10);
-        if ((weak || !is_weak) && num_end == end && end > p + 1 && v == version)
+        errno = 0;
+        long long v = p[1] >= '0' && p[1] <= '9' ? strtoll(p + 1, &num_end, 10) : -1;
+        if ((weak || !is_weak) && v >= 0 && errno != ERANGE && num_end == end && v == version)
             return 1;
         p = end + 1;
     }
+}
+
+/* Appends the user's JSON; -1 when the stored item cannot be rendered (a
+ * malformed AttributeValue, e.g. what moto makes of an empty map key, or a
+ * version that is not an int64), leaving out as it was. */
+static int write_user(struct buf *out, const json_t *item)
+{
+    size_t mark = out->len;
+    if (user_item_version(item) >= 0 && user_write_json(out, item) == 0)
+        return 0;
+    buf_truncate(out, mark);
+    return -1;
+}
+
+/* Counts and logs a stored user the service cannot render: its id only
+ * (never its contents), and the worker's running count. */
+static void note_unreadable(struct op *op, const json_t *item, const char *what)
+{
+    struct app_counters *counters = op->app->counters;
+    unsigned long long n = counters != NULL ? ++counters->unreadable_users : 0;
+    const char *id = user_item_string(item, "id");
+    log_request(LOG_ERROR, op->ex->req.request_id, "%s unreadable user %s (%llu on this worker)", what,
+                id != NULL && user_is_uuid(id) ? id : "(id is not a UUID)", n);
+}
+
+/* The answer for a single stored user that cannot be rendered. */
+static void respond_unreadable(struct op *op, const json_t *item)
+{
+    note_unreadable(op, item, "refused");
+    http_respond_error(op->ex, 500, "internal_error", "the stored user cannot be read", NULL);
 }
 
 static void respond_user(struct op *op, int status, const json_t *item)
 {
     struct buf body = BUF_INIT;
     long long version = user_item_version(item);
-    if (user_write_json(&body, item) != 0) {
+    if (write_user(&body, item) != 0) {
         buf_clean_up(&body);
-        log_request(LOG_ERROR, op->ex->req.request_id, "unreadable item for user %s", op->id);
-        http_respond_error(op->ex, 500, "internal_error", "internal error", NULL);
+        respond_unreadable(op, item);
         return;
     }
     http_respond(op->ex, status, buf_steal(&body));
@@ -303,6 +335,10 @@ static void get_done(void *ctx, const struct ddb_result *r)
         respond_not_found(op);
         return op_finish(op);
     }
+    if (user_item_version(item) < 0) {
+        respond_unreadable(op, item);
+        return op_finish(op);
+    }
     const char *inm = op->if_match; /* holds If-None-Match for GET */
     if (inm != NULL && etag_matches(inm, user_item_version(item), 1)) {
         http_respond(op->ex, 304, NULL);
@@ -365,7 +401,8 @@ void users_create(const struct app *app, struct http_exchange *ex, const struct 
     char now[25];
     app_now_rfc3339(now);
     struct field_errors errs = {0};
-    op->item = user_item_from_create(body, op->id, now, &errs);
+    if (user_check_text(ex->req.body, ex->req.body_len, &errs) == 0) /* what the tree hides, e.g. 1e-400 as 0 */
+        op->item = user_item_from_create(body, op->id, now, &errs);
     json_decref(body);
     if (op->item == NULL) {
         respond_validation(ex, &errs);
@@ -409,6 +446,11 @@ static const json_t *current_user(struct op *op, const struct ddb_result *r)
         op_finish(op);
         return NULL;
     }
+    if (user_item_version(item) < 0) { /* nothing to condition the write on */
+        respond_unreadable(op, item);
+        op_finish(op);
+        return NULL;
+    }
     if (op->if_match != NULL && !etag_matches(op->if_match, user_item_version(item), 0)) {
         http_respond_error(op->ex, 412, "precondition_failed", "the user has changed (ETag does not match)", NULL);
         op_finish(op);
@@ -427,13 +469,8 @@ static void patch_read_done(void *ctx, const struct ddb_result *r);
 static void patch_update_done(void *ctx, const struct ddb_result *r)
 {
     struct op *op = ctx;
-    if (is_condition_failed(r)) {
-        if (op->item == NULL) { /* unconditional on version: the user is missing */
-            respond_not_found(op);
-            return op_finish(op);
-        }
-        return read_current(op, patch_read_done); /* the version moved under us */
-    }
+    if (is_condition_failed(r)) /* missing, at INT64_MAX, or moved under us: the read tells which */
+        return read_current(op, patch_read_done);
     if (r->status != DDB_OK)
         return op_fail(op, r);
     respond_user(op, 200, json_object_get(r->body, "Attributes"));
@@ -452,7 +489,10 @@ static void patch_email_done(void *ctx, const struct ddb_result *r)
     if (r->status != DDB_OK)
         return op_fail(op, r);
     json_t *updated = model_apply_patch(op->item, op->patch, op->now);
-    respond_user(op, 200, updated);
+    if (updated == NULL)
+        http_respond_error(op->ex, 500, "internal_error", "internal error", NULL);
+    else
+        respond_user(op, 200, updated);
     json_decref(updated);
     op_finish(op);
 }
@@ -468,6 +508,12 @@ static void patch_read_done(void *ctx, const struct ddb_result *r)
     op->item = json_incref((json_t *)item);
     if (json_object_size(op->patch) == 0) {
         respond_user(op, 200, item);
+        return op_finish(op);
+    }
+    if (version == INT64_MAX) {
+        http_respond_error(op->ex, 409, "version_exhausted",
+                           "the user's version is at its maximum and cannot change; it can still be read and deleted",
+                           NULL);
         return op_finish(op);
     }
     app_now_rfc3339(op->now);
@@ -500,7 +546,8 @@ void users_patch(const struct app *app, struct http_exchange *ex, const struct r
     if (body == NULL)
         return op_free(op);
     struct field_errors errs = {0};
-    op->patch = user_patch_normalize(body, &errs);
+    if (user_check_text(ex->req.body, ex->req.body_len, &errs) == 0)
+        op->patch = user_patch_normalize(body, &errs);
     json_decref(body);
     if (op->patch == NULL) {
         respond_validation(ex, &errs);
@@ -589,11 +636,8 @@ static void by_email_done(void *ctx, const struct ddb_result *r)
     }
     struct buf body = BUF_INIT;
     buf_append_char(&body, '[');
-    if (found != NULL && user_write_json(&body, found) != 0) {
-        buf_clean_up(&body);
-        http_respond_error(op->ex, 500, "internal_error", "internal error", NULL);
-        return op_finish(op);
-    }
+    if (found != NULL && write_user(&body, found) != 0)
+        note_unreadable(op, found, "skipped");
     buf_append_char(&body, ']');
     http_respond(op->ex, 200, buf_steal(&body));
     op_finish(op);
@@ -657,11 +701,11 @@ static void list_done(void *ctx, const struct ddb_result *r)
             continue;
         if (op->count == op->limit) /* full, with more in this response: continue after the last kept */
             return list_respond(op, last_kept);
-        if (op->count > 0)
-            buf_append_char(&op->page, ',');
-        if (user_write_json(&op->page, item) != 0) {
-            http_respond_error(op->ex, 500, "internal_error", "internal error", NULL);
-            return op_finish(op);
+        size_t mark = op->page.len;
+        if ((op->count > 0 && buf_append_char(&op->page, ',') != 0) || write_user(&op->page, item) != 0) {
+            buf_truncate(&op->page, mark);
+            note_unreadable(op, item, "skipped"); /* one bad item must not hide every other user */
+            continue;
         }
         op->count++;
         last_kept = user_item_string(item, "id");

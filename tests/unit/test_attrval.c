@@ -431,6 +431,129 @@ static void test_item_size(void)
     json_decref(client);
 }
 
+/* An object key DynamoDB cannot store as sent (moto folds an empty map key into
+ * its parent, which then reads back as a malformed AV) is refused, however deep. */
+static void test_empty_keys(void)
+{
+    const char *why;
+    CHECK_STR_EQ(av_text(json_pack("{s:i}", "", 1), &why), "(null)");
+    CHECK(why != NULL && strstr(why, "empty") != NULL);
+    CHECK_STR_EQ(av_text(json_pack("{s:{s:s}}", "a", "", "x"), &why), "(null)");
+    CHECK(why != NULL && strstr(why, "empty") != NULL);
+    CHECK_STR_EQ(av_text(json_pack("[{s:n}]", ""), &why), "(null)");
+    /* A key of one space, or one that is only an escape, is not empty. */
+    CHECK_STR_EQ(av_text(json_pack("{s:i}", " ", 1), &why), "{\"M\":{\" \":{\"N\":\"1\"}}}");
+}
+
+/* av_number_check: the exact rules for a client's number text. */
+static int number_ok(const char *text, const char **why)
+{
+    *why = NULL;
+    return av_number_check(text, strlen(text), why) == 0;
+}
+
+static void test_number_check(void)
+{
+    const char *why;
+    /* Zero in every spelling is zero, whatever its exponent. */
+    static const char *const zeros[] = {"0", "-0", "0.0", "-0.0", "0e5", "0E-400", "0.000e+999999999999", "-0e-0"};
+    for (size_t i = 0; i < sizeof zeros / sizeof zeros[0]; i++) {
+        CHECK(number_ok(zeros[i], &why));
+        if (!number_ok(zeros[i], &why))
+            fprintf(stderr, "     zero %s\n", zeros[i]);
+    }
+    /* Within DynamoDB's range and kept exactly by a double. */
+    static const char *const good[] = {
+        "1", "-12", "9223372036854775807", "-9223372036854775808", "0.1", "2.5", "1e125", "-9.5e125",
+        "1e-130", "1.5E-130", "0.00000000000000000000000000000000000000000000000000000000000000000001",
+        "123456789.125", "9007199254740992.0", "0.30000000000000004", "100000000000000000000000000000.0",
+        "1.000000000000000000000", "1e0", "12.5e-3",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        int ok = number_ok(good[i], &why);
+        CHECK(ok);
+        if (!ok)
+            fprintf(stderr, "     good %s refused: %s\n", good[i], why ? why : "?");
+    }
+    /* Underflow: non-zero, yet a double would read it as 0 (or below 1e-130). */
+    static const char *const tiny[] = {"1e-400", "-1e-400", "2.4e-324", "1e-131", "9.99e-131", "0.1e-130",
+                                       "1e-99999999999999999999"};
+    for (size_t i = 0; i < sizeof tiny / sizeof tiny[0]; i++) {
+        int ok = number_ok(tiny[i], &why);
+        CHECK(!ok);
+        CHECK(why != NULL && strstr(why, "range") != NULL);
+        if (ok)
+            fprintf(stderr, "     tiny %s accepted\n", tiny[i]);
+    }
+    /* Too large for DynamoDB. */
+    CHECK(!number_ok("1e126", &why));
+    CHECK(why != NULL && strstr(why, "range") != NULL);
+    CHECK(!number_ok("-10e125", &why));
+    CHECK(!number_ok("1e400", &why));
+    /* More than 38 significant digits: moto keeps them, DynamoDB refuses them. */
+    CHECK(!number_ok("1.23456789012345678901234567890123456789", &why));
+    CHECK(why != NULL && strstr(why, "38") != NULL);
+    CHECK(!number_ok("123456789012345678901234567890123456789", &why));
+    CHECK(why != NULL && strstr(why, "38") != NULL);
+    /* Fits DynamoDB, but a double would change it: refused rather than rounded. */
+    static const char *const lossy[] = {"0.12345678901234567890123", "9007199254740993.0", "0.1000000000000000001",
+                                        "1.0000000000000000000000000000000000001" /* 38 digits */};
+    for (size_t i = 0; i < sizeof lossy / sizeof lossy[0]; i++) {
+        int ok = number_ok(lossy[i], &why);
+        CHECK(!ok);
+        CHECK(why != NULL && strstr(why, "exactly") != NULL);
+        if (ok)
+            fprintf(stderr, "     lossy %s accepted\n", lossy[i]);
+    }
+    /* Integers beyond int64 (jansson refuses them first; the rule agrees). */
+    CHECK(!number_ok("9223372036854775808", &why));
+    CHECK(!number_ok("-9223372036854775809", &why));
+    /* Not a number at all. */
+    CHECK(!number_ok("", &why));
+    CHECK(!number_ok("-", &why));
+    CHECK(!number_ok("1e", &why));
+    CHECK(!number_ok("01", &why));
+    CHECK(!number_ok(".5", &why));
+}
+
+/* av_check_text: where in a client's JSON text DynamoDB could not hold what was sent. */
+static char found[8][96];
+static size_t n_found;
+
+static void collect(void *ctx, const char *path, const char *why)
+{
+    (void)ctx;
+    if (n_found < 8)
+        snprintf(found[n_found++], sizeof found[0], "%s: %s", path, strstr(why, "empty") ? "empty" : "number");
+}
+
+static size_t check_text(const char *text)
+{
+    n_found = 0;
+    return av_check_text(text, strlen(text), collect, NULL);
+}
+
+static void test_check_text(void)
+{
+    CHECK_INT_EQ(check_text("{\"name\":\"A\",\"n\":1,\"f\":0.5,\"z\":0e5,\"o\":{\"k\":[1,-0.0]}}"), 0);
+    CHECK_INT_EQ(check_text("{\"n\":1e-400}"), 1);
+    CHECK_STR_EQ(found[0], "n: number");
+    /* Paths: member, then keys and indexes below it; strings are not numbers. */
+    CHECK_INT_EQ(check_text(" { \"s\" : \"1e-400 \\\" {[\" , \"a\" : { \"b\" : [ 1 , 2 , 1e-400 ] } ,"
+                            "\"c\":[[0],[3,{\"d\":9007199254740993.0}]]} "),
+                 2);
+    CHECK_STR_EQ(found[0], "a/b/2: number");
+    CHECK_STR_EQ(found[1], "c/1/1/d: number");
+    /* An empty key below the top level names the object that holds it; a
+     * top-level empty name is left to the member-name rule. */
+    CHECK_INT_EQ(check_text("{\"\":1,\"meta\":{\"\":1,\"x\":[{\"\":{\"\":2}}]}}"), 3);
+    CHECK_STR_EQ(found[0], "meta: empty");
+    CHECK_STR_EQ(found[1], "meta/x/0: empty");
+    CHECK_STR_EQ(found[2], "meta/x/0/: empty");
+    /* An empty string as a value is fine. */
+    CHECK_INT_EQ(check_text("{\"a\":{\"b\":\"\"},\"c\":[\"\"]}"), 0);
+}
+
 int main(void)
 {
     RUN(test_scalars);
@@ -444,5 +567,8 @@ int main(void)
     RUN(test_write_malformed);
     RUN(test_round_trip);
     RUN(test_item_size);
+    RUN(test_empty_keys);
+    RUN(test_number_check);
+    RUN(test_check_text);
     return check_summary();
 }

@@ -6,6 +6,7 @@
 #include "model.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,11 +56,11 @@ static void scan_expression(const char *expr, struct tokens *names, struct token
                                         "attribute_not_exists", NULL};
     const char *p = expr;
     while (*p != '\0') {
-        if (strchr(" ,()=+", *p) != NULL) {
+        if (strchr(" ,()=+<", *p) != NULL) {
             p++;
             continue;
         }
-        size_t len = strcspn(p, " ,()=+");
+        size_t len = strcspn(p, " ,()=+<");
         if (p[0] == '#' || p[0] == ':') {
             int ok = len >= 3 && p[1] == (p[0] == '#' ? 'n' : 'v');
             for (size_t i = 2; i < len; i++)
@@ -231,13 +232,15 @@ static void test_update_user(void)
                    "\"Key\":{\"id\":{\"S\":\"u1\"}},\"ReturnValues\":\"ALL_NEW\",\"TableName\":\"Users\","
                    "\"UpdateExpression\":\"SET #n0 = :v0, #n1 = :v1, #n2 = :v2, #n4 = :v3, #n5 = :v4, "
                    "#n6 = #n6 + :v5 REMOVE #n3\"}");
-    /* Without a version check. */
+    /* Without a version check: DynamoDB adds the 1, so the condition keeps the
+     * result within int64 (a user at INT64_MAX fails it and is read to tell why). */
     expect_request(model_update_user(&T, "u1", patch, NOW, -1),
-                   "{\"ConditionExpression\":\"attribute_exists(#n7)\","
+                   "{\"ConditionExpression\":\"attribute_exists(#n7) AND #n6 < :v6\","
                    "\"ExpressionAttributeNames\":{\"#n0\":\"name\",\"#n1\":\"status\",\"#n2\":\"first-name\","
                    "\"#n3\":\"nickname\",\"#n4\":\"age\",\"#n5\":\"updatedAt\",\"#n6\":\"version\",\"#n7\":\"id\"},"
                    "\"ExpressionAttributeValues\":{\":v0\":{\"S\":\"Ann\"},\":v1\":{\"S\":\"active\"},"
-                   "\":v2\":{\"S\":\"A\"},\":v3\":{\"N\":\"31\"},\":v4\":{\"S\":\"" NOW "\"},\":v5\":{\"N\":\"1\"}},"
+                   "\":v2\":{\"S\":\"A\"},\":v3\":{\"N\":\"31\"},\":v4\":{\"S\":\"" NOW "\"},\":v5\":{\"N\":\"1\"},"
+                   "\":v6\":{\"N\":\"9223372036854775807\"}},"
                    "\"Key\":{\"id\":{\"S\":\"u1\"}},\"ReturnValues\":\"ALL_NEW\",\"TableName\":\"Users\","
                    "\"UpdateExpression\":\"SET #n0 = :v0, #n1 = :v1, #n2 = :v2, #n4 = :v3, #n5 = :v4, "
                    "#n6 = #n6 + :v5 REMOVE #n3\"}");
@@ -279,9 +282,10 @@ static void test_update_remove_only_and_empty(void)
 
     patch = json_object();
     expect_request(model_update_user(&T, "u1", patch, NOW, -1),
-                   "{\"ConditionExpression\":\"attribute_exists(#n2)\","
+                   "{\"ConditionExpression\":\"attribute_exists(#n2) AND #n1 < :v2\","
                    "\"ExpressionAttributeNames\":{\"#n0\":\"updatedAt\",\"#n1\":\"version\",\"#n2\":\"id\"},"
-                   "\"ExpressionAttributeValues\":{\":v0\":{\"S\":\"" NOW "\"},\":v1\":{\"N\":\"1\"}},"
+                   "\"ExpressionAttributeValues\":{\":v0\":{\"S\":\"" NOW "\"},\":v1\":{\"N\":\"1\"},"
+                   "\":v2\":{\"N\":\"9223372036854775807\"}},"
                    "\"Key\":{\"id\":{\"S\":\"u1\"}},\"ReturnValues\":\"ALL_NEW\",\"TableName\":\"Users\","
                    "\"UpdateExpression\":\"SET #n0 = :v0, #n1 = #n1 + :v1\"}");
     json_decref(patch);
@@ -447,6 +451,37 @@ static void test_expr_builder(void)
     expr_clean_up(&e);
 }
 
+/* version + 1 must stay within int64: a version at INT64_MAX gets no request
+ * and no patched item, never a wrapped (or undefined) version. */
+static void test_version_limit(void)
+{
+    json_t *patch = parse("{\"a\":1}");
+    json_t *req = model_update_user(&T, "u1", patch, NOW, 9223372036854775806LL);
+    CHECK(req != NULL);
+    CHECK_STR_EQ(dump(json_object_get(json_object_get(req, "ExpressionAttributeValues"), ":v3")),
+                 "{\"N\":\"9223372036854775806\"}");
+    json_decref(req);
+    CHECK(model_update_user(&T, "u1", patch, NOW, INT64_MAX) == NULL);
+    CHECK(model_update_user_email(&T, "u1", patch, NOW, INT64_MAX, "a@x.io", "b@x.io", "tok") == NULL);
+
+    json_t *item = parse("{\"id\":{\"S\":\"u1\"},\"version\":{\"N\":\"9223372036854775806\"}}");
+    json_t *out = model_apply_patch(item, patch, NOW);
+    CHECK_STR_EQ(dump(json_object_get(out, "version")), "{\"N\":\"9223372036854775807\"}");
+    json_decref(out);
+    json_decref(item);
+    static const char *const stuck[] = {"9223372036854775807", "9223372036854775808", "-1", "x", ""};
+    for (size_t i = 0; i < sizeof stuck / sizeof stuck[0]; i++) {
+        item = json_pack("{s:{s:s}, s:{s:s}}", "id", "S", "u1", "version", "N", stuck[i]);
+        out = model_apply_patch(item, patch, NOW);
+        CHECK(out == NULL);
+        if (out != NULL)
+            fprintf(stderr, "     version \"%s\" was patched\n", stuck[i]);
+        json_decref(out);
+        json_decref(item);
+    }
+    json_decref(patch);
+}
+
 int main(void)
 {
     RUN(test_get_and_describe);
@@ -458,6 +493,7 @@ int main(void)
     RUN(test_query_and_scan);
     RUN(test_create_table);
     RUN(test_apply_patch);
+    RUN(test_version_limit);
     RUN(test_expr_builder);
     return check_summary();
 }

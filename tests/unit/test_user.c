@@ -463,6 +463,100 @@ static void test_version_and_guards(void)
     json_decref(item);
 }
 
+/* user_check_text: field errors for what the tree cannot show (numbers as
+ * sent) or DynamoDB cannot hold (empty keys), named by path. */
+static void test_check_text(void)
+{
+    struct field_errors errs;
+    static const struct {
+        const char *text;
+        const char *fields[4];
+    } cases[] = {
+        {"{\"name\":\"A\",\"email\":\"a@x.io\",\"n\":1e-400}", {"n"}},
+        {"{\"name\":\"A\",\"email\":\"a@x.io\",\"n\":-2.4e-324,\"m\":0.000}", {"n"}},
+        {"{\"name\":\"A\",\"email\":\"a@x.io\",\"deep\":{\"a\":[0,1e-131]}}", {"deep/a/1"}},
+        {"{\"meta\":{\"\":1}}", {"meta"}},
+        {"{\"meta\":{\"x\":[{\"\":\"y\"}]},\"big\":1.23456789012345678901234567890123456789}", {"meta/x/0", "big"}},
+        {"{\"f\":0.12345678901234567890123}", {"f"}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset(&errs, 0, sizeof errs);
+        int rc = user_check_text(cases[i].text, strlen(cases[i].text), &errs);
+        size_t n = 0;
+        while (n < 4 && cases[i].fields[n] != NULL)
+            n++;
+        if (rc != -1 || errs.n != n)
+            fprintf(stderr, "  (text %s)\n", cases[i].text);
+        CHECK_INT_EQ(rc, -1);
+        CHECK_INT_EQ(errs.n, n);
+        for (size_t j = 0; j < n && j < errs.n; j++) {
+            CHECK_STR_EQ(errs.items[j].field, cases[i].fields[j]);
+            CHECK(errs.items[j].message[0] != '\0');
+        }
+    }
+    static const char *const fine[] = {
+        "{\"name\":\"A\",\"email\":\"a@x.io\",\"z\":-0,\"y\":0.0,\"x\":0e5,\"w\":1e-130,\"v\":\"1e-400\"}",
+        "{}",
+        "{\"\":1}", /* the member-name rule refuses it, with its own message */
+    };
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+        memset(&errs, 0, sizeof errs);
+        CHECK_INT_EQ(user_check_text(fine[i], strlen(fine[i]), &errs), 0);
+        CHECK_INT_EQ(errs.n, 0);
+    }
+    /* A long path is cut, not overflowed. */
+    char text[1200] = "{\"m\":";
+    for (int i = 0; i < 30; i++)
+        strcat(text, "{\"abcdefghijklmnopqrstuvwxyz\":");
+    strcat(text, "1e-400");
+    for (int i = 0; i < 31; i++)
+        strcat(text, "}");
+    memset(&errs, 0, sizeof errs);
+    CHECK_INT_EQ(user_check_text(text, strlen(text), &errs), -1);
+    CHECK_INT_EQ(errs.n, 1);
+    CHECK(strncmp(errs.items[0].field, "m/abcdefghijklmnopqrstuvwxyz/", 29) == 0);
+    CHECK(strlen(errs.items[0].field) < sizeof errs.items[0].field);
+}
+
+/* Empty keys inside a member are refused on create and patch (the tree check
+ * behind user_check_text). */
+static void test_empty_nested_keys(void)
+{
+    expect_create_errors("{\"name\":\"A\",\"email\":\"a@x.io\",\"meta\":{\"\":1}}", FIELDS("meta"), __LINE__);
+    expect_create_errors("{\"name\":\"A\",\"email\":\"a@x.io\",\"meta\":[{\"x\":{\"\":null}}]}", FIELDS("meta"),
+                         __LINE__);
+    struct field_errors errs;
+    memset(&errs, 0, sizeof errs);
+    json_t *patch = parse("{\"meta\":{\"a\":{\"\":true}}}");
+    json_t *out = user_patch_normalize(patch, &errs);
+    CHECK(out == NULL);
+    CHECK_INT_EQ(errs.n, 1);
+    CHECK_STR_EQ(errs.n ? errs.items[0].field : NULL, "meta");
+    json_decref(out);
+    json_decref(patch);
+}
+
+/* Versions are int64 from 0 up: anything else (beyond int64 included) is no version. */
+static void test_version_bounds(void)
+{
+    static const struct {
+        const char *n;
+        long long want;
+    } cases[] = {
+        {"9223372036854775807", 9223372036854775807LL}, {"9223372036854775806", 9223372036854775806LL},
+        {"0", 0}, {"9223372036854775808", -1}, {"99999999999999999999999", -1}, {"", -1}, {" 5", -1},
+        {"+5", -1}, {"5 ", -1}, {"1e3", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *item = json_pack("{s:{s:s}}", "version", "N", cases[i].n);
+        long long v = user_item_version(item);
+        if (v != cases[i].want)
+            fprintf(stderr, "  (version \"%s\")\n", cases[i].n);
+        CHECK_INT_EQ(v, cases[i].want);
+        json_decref(item);
+    }
+}
+
 int main(void)
 {
     RUN(test_is_uuid);
@@ -473,5 +567,8 @@ int main(void)
     RUN(test_patch_normalize);
     RUN(test_write_json);
     RUN(test_version_and_guards);
+    RUN(test_check_text);
+    RUN(test_empty_nested_keys);
+    RUN(test_version_bounds);
     return check_summary();
 }
