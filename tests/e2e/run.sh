@@ -11,7 +11,9 @@
 # any failure or when no check ran.
 #
 # Env knobs: E2E_VERBOSE=1 prints every passing check; E2E_KEEP_TMP=1 keeps the
-# temp dir (logs); E2E_ONLY=pattern runs only test files whose name contains it.
+# temp dir (logs); E2E_ONLY=pattern runs only test files whose name contains it;
+# E2E_THREADS=N starts the main service with THREADS=N (make SANITIZE=thread
+# sets 4, so ThreadSanitizer sees several workers on this 2-core host).
 # shellcheck disable=SC2317  # functions run from traps
 set -u
 
@@ -44,6 +46,9 @@ START_TS=$SECONDS
 # Sanitizer settings for every service instance (harmless for plain builds).
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# A ThreadSanitizer report stops the service with status 66 (and the log check
+# below catches it); tsan.supp lists the reviewed races inside uninstrumented libraries.
+export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$ROOT/tests/support/tsan.supp"
 
 record() { printf '%s %s\n' "$1" "$2" >>"$E2E_RESULTS"; [[ $1 == FAIL ]] && echo "  FAIL $2"; return 0; }
 
@@ -80,8 +85,8 @@ check_service_exit() { # STATUS LOG NAME
 		record FAIL "$name: expected exit status 0 after SIGTERM, got $st"
 		SHOW_SVC_LOG=1
 	fi
-	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log" 2>/dev/null; then
-		record FAIL "$name: sanitizer report in its log: $(grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log")"
+	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|runtime error:' "$log" 2>/dev/null; then
+		record FAIL "$name: sanitizer report in its log: $(grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|runtime error:' "$log")"
 		SHOW_SVC_LOG=1
 	else
 		record PASS "$name log has no sanitizer report"
@@ -178,7 +183,7 @@ export E2E_TABLE=Users-e2e-$$
 	HOST=127.0.0.1 PORT="$SVC_PORT" \
 	AWS_ENDPOINT_URL_DYNAMODB="$E2E_MOTO_URL" AWS_REGION=us-east-1 \
 	AWS_ACCESS_KEY_ID="$E2E_AWS_ACCESS_KEY_ID" AWS_SECRET_ACCESS_KEY="$E2E_AWS_SECRET_ACCESS_KEY" \
-	TABLE_NAME="$E2E_TABLE" AUTO_CREATE_TABLE=true \
+	TABLE_NAME="$E2E_TABLE" AUTO_CREATE_TABLE=true ${E2E_THREADS:+THREADS="$E2E_THREADS"} \
 	"$BIN" >"$SVC_LOG" 2>&1 </dev/null &
 SVC_PID=$!
 

@@ -58,8 +58,8 @@ stop_pid "$dead_pid" 10
 st=$?
 REQ_DESC="stop the dead-backend instance" STATUS="$st" BODY="$(tail -n 5 "$log" 2>/dev/null)"
 check "dead-backend instance exits 0 on SIGTERM (status $st, $((SECONDS - kill_start))s)" test "$st" -eq 0
-if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log"; then
-	fail "dead-backend instance: sanitizer report in its log: $(grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log")"
+if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|runtime error:' "$log"; then
+	fail "dead-backend instance: sanitizer report in its log: $(grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|runtime error:' "$log")"
 else
 	pass "dead-backend instance: no sanitizer report in its log"
 fi
@@ -85,7 +85,7 @@ if [[ -n $up ]]; then
 	check "outage: the log has a 'repeated N times' line" \
 		grep -qE 'repeated [0-9]+ times in the last [0-9]+ s: backend unavailable: ' "$log"
 fi
-if [[ $st != 0 ]] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log" || [[ -z $up ]]; then
+if [[ $st != 0 ]] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|runtime error:' "$log" || [[ -z $up ]]; then
 	echo "---- last 30 lines of the dead-backend instance log ----"
 	tail -n 30 "$log"
 	echo "----"

@@ -12,7 +12,7 @@ FAULT_MODES=(throttle hang html500 forbidden403 validation garbage200 itemsize)
 FAULT_DIR=$(mktemp -d "$E2E_TMP/faults.XXXXXX")
 TIMEOUT_MS=1500          # DYNAMODB_TIMEOUT_MS of every instance but throttle's
 THROTTLE_TIMEOUT_MS=8000 # 1 s base, full jitter, 4 attempts: at most 1+2+4 s of backoff
-SAN_RE='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:'
+SAN_RE='ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|runtime error:'
 main_url=$BASE_URL
 
 declare -A F_PID=() F_PORT=() S_PID=() S_PORT=() S_LOG=() S_UP=()

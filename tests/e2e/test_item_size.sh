@@ -7,7 +7,7 @@
 # with 413 item_too_large and leaves the user as it was.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SAN_RE='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:'
+SAN_RE='ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|runtime error:'
 main_url=$BASE_URL
 big_dir=$(mktemp -d "$E2E_TMP/itemsize.XXXXXX")
 big_log=$big_dir/usersvc-bigbody.log

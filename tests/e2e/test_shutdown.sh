@@ -102,7 +102,7 @@ PY
 	check "an open keep-alive connection worked before the signal" grep -q '^before 200' "$SD_DIR/keepalive.out"
 	check "a request on it during the drain gets 503 + Connection: close" \
 		grep -q '^during 503 close .*"code":"backend_unavailable"' "$SD_DIR/keepalive.out"
-	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log"; then
+	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|runtime error:' "$log"; then
 		fail "shutdown instance: sanitizer report in its log"
 	else
 		pass "shutdown instance: no sanitizer report in its log"
