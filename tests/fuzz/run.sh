@@ -18,7 +18,7 @@ for bin in "$@"; do
   corpus=$here/corpus/$name regressions=$here/regressions/$name
   work=build/fuzz/work/$name artifacts=build/fuzz/artifacts/$name
   log=build/fuzz/$name.log
-  rm -rf "$work"; mkdir -p "$work" "$artifacts"
+  rm -rf "$work" "$artifacts"; mkdir -p "$work" "$artifacts"
   opts=(-timeout=10 -rss_limit_mb=2048 -artifact_prefix="$artifacts/")
   [ -f "$here/$name.dict" ] && opts+=(-dict="$here/$name.dict")
 
