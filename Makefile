@@ -35,9 +35,9 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Debian packages the build, the tests and `make run` need.
 DEB_PACKAGES := gcc make pkg-config libmicrohttpd-dev libcurl4-openssl-dev libssl-dev \
-                libjansson-dev uuid-dev curl jq python3
+                libjansson-dev uuid-dev curl jq python3 clang-14 libclang-rt-14-dev
 
-.PHONY: all deps test test-once unit e2e bench bench-smoke run clean valgrind lint format compdb
+.PHONY: all deps test test-once unit e2e bench bench-smoke fuzz fuzz-smoke run clean valgrind lint format compdb
 
 all: $(BUILD)/usersvc
 
@@ -80,11 +80,42 @@ bench: $(BUILD)/usersvc
 bench-smoke: $(BUILD)/usersvc
 	@tests/bench/run.sh --smoke $(BUILD)/usersvc
 
-# Plain `make test`: the default flavour and the benchmark smoke run, then unit and e2e again under
-# ASan + UBSan, then under TSan. With SANITIZE set, only that flavour's unit and e2e tests run.
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c, README: Tests), built by clang with ASan + UBSan in
+# build/fuzz/ (objects never mix with gcc's). They link every library object but ddb.o, server.o and
+# main.o: tests/fuzz/fake_app.c stands in for DynamoDB. `make fuzz` runs each for FUZZ_SECONDS on a
+# scratch copy of its corpus; `make fuzz-smoke` replays corpus and regressions plus a few seconds.
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := build/fuzz
+FUZZ_CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
+               -fsanitize=fuzzer-no-link,address,undefined -Itests/fuzz
+FUZZ_OBJS := $(filter-out %/main.o %/server.o %/ddb.o,$(SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)) \
+             $(FUZZ_BUILD)/obj/fake_app.o
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
+.SECONDARY: $(FUZZ_OBJS)
+
+$(FUZZ_BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/obj/fake_app.o: tests/fuzz/fake_app.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) -ljansson -lssl -lcrypto -luuid -lpthread -lm
+
+fuzz: $(FUZZ_BINS)
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+fuzz-smoke: $(FUZZ_BINS)
+	@tests/fuzz/run.sh --smoke 4 $(FUZZ_BINS)
+
+# Plain `make test`: the default flavour, the benchmark and fuzzing smoke runs, then unit and e2e
+# again under ASan + UBSan, then under TSan. With SANITIZE set, only that flavour's unit and e2e tests run.
 test: deps
 ifeq ($(SANITIZE),)
-	@$(MAKE) --no-print-directory test-once bench-smoke
+	@$(MAKE) --no-print-directory test-once bench-smoke fuzz-smoke
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined test-once
 	@$(MAKE) --no-print-directory SANITIZE=thread test-once
 else
@@ -110,4 +141,4 @@ compdb: clean
 clean:
 	rm -rf build
 
--include $(OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(OBJS:.o=.d) $(UNIT_BINS:=.d) $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)

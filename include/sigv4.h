@@ -36,7 +36,8 @@ struct sigv4_scope {
 
 /* Writes the canonical request into out and the ';'-joined lowercase signed
  * header names into signed_headers (either may be NULL). Returns 0, or -1 when
- * memory runs out or the request is malformed (no method, path not absolute). */
+ * memory runs out or the request is malformed (no method, path not absolute,
+ * a method or header name that is not an HTTP token). */
 int sigv4_canonical_request(const struct sigv4_request *req, struct buf *out,
                             struct buf *signed_headers);
 

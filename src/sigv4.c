@@ -39,14 +39,15 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-/* Returns 1 when s is a non-empty token with no control bytes, spaces or ':'
- * (a usable method or header name), else 0. */
+/* Returns 1 when s is a non-empty HTTP token (RFC 9110 tchar: letters, digits
+ * and !#$%&'*+-.^_`|~), a usable method or header name, else 0. Separators
+ * are refused: a ';' would split one name in two in SignedHeaders. */
 static int is_token(const char *s)
 {
     if (s == NULL || *s == '\0')
         return 0;
     for (; *s != '\0'; s++)
-        if ((unsigned char)*s <= ' ' || *s == ':' || *s == 0x7f)
+        if (!is_unreserved((unsigned char)*s) && strchr("!#$%&'*+^`|", *s) == NULL)
             return 0;
     return 1;
 }

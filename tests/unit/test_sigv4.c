@@ -443,7 +443,20 @@ static void test_path_and_query(void)
     CHECK_INT_EQ(sigv4_canonical_request(&rel, &out, NULL), -1);
     CHECK_INT_EQ(sigv4_canonical_request(&nomethod, &out, NULL), -1);
     CHECK_INT_EQ(sigv4_canonical_request(&badheader, &out, NULL), -1);
+    /* Names must be HTTP tokens: a ';' would split one name into two in
+     * SignedHeaders, and '(' ',' '"' are separators (found by fuzz_sigv4). */
+    static const char *const separators[] = {"a;b", "x(y)", "a,b", "q\"", "m/n", "k=v", "\x80"};
+    for (size_t i = 0; i < sizeof separators / sizeof separators[0]; i++) {
+        const struct sigv4_header sep = {separators[i], "v"};
+        struct sigv4_request sepheader = {"GET", "/", NULL, &sep, 1, NULL, 0, 1};
+        struct sigv4_request sepmethod = {separators[i], "/", NULL, NULL, 0, NULL, 0, 1};
+        CHECK_INT_EQ(sigv4_canonical_request(&sepheader, &out, NULL), -1);
+        CHECK_INT_EQ(sigv4_canonical_request(&sepmethod, &out, NULL), -1);
+    }
+    const struct sigv4_header odd = {"X-Amz-!#$%&'*+.^_`|~9", "v"};
+    struct sigv4_request oddheader = {"GET", "/", NULL, &odd, 1, NULL, 0, 1};
     CHECK_STR_EQ(buf_cstr(&out), "keep");
+    CHECK_INT_EQ(sigv4_canonical_request(&oddheader, &out, NULL), 0);
     buf_clean_up(&out);
 }
 
