@@ -82,6 +82,8 @@ const char *http_framing_error(const struct http_framing *f, int http11);
 struct http_exchange {
     struct http_request req;
     struct http_response resp;
+    const char *route; /* the matched route's pattern ("/users/:id"), static; NULL when none matched.
+                        * The access log names it instead of the path, which can hold an email address. */
     void (*defer)(struct http_exchange *ex);  /* set by the adapter */
     void (*finish)(struct http_exchange *ex); /* set by the adapter */
     void *adapter;                            /* the adapter's connection state */

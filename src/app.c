@@ -159,6 +159,7 @@ void app_handle(const struct app *app, struct http_exchange *ex)
         http_respond_error(ex, 405, "method_not_allowed", "method not allowed on this route", NULL);
         ex->resp.allow = router_allow_header(match.allowed);
     } else {
+        ex->route = match.route->pattern;
         match.route->handler(app, ex, &match.params);
     }
     route_match_clean_up(&match);

@@ -370,6 +370,11 @@ start_service() {
 	if command -v setpriv >/dev/null && setpriv --pdeathsig TERM -- true 2>/dev/null; then
 		pdeath=(setpriv --pdeathsig TERM --) # dies with this shell even on SIGKILL
 	fi
+	local a
+	for a in "$@"; do # what run.sh's log audit looks for: this log, and the secrets it was given
+		case $a in AWS_SECRET_ACCESS_KEY=* | AWS_SESSION_TOKEN=*) printf '%s\n' "${a#*=}" >>"$E2E_TMP/secrets" ;; esac
+	done
+	printf '%s\n' "$log" >>"$E2E_TMP/service-logs"
 	"${pdeath[@]}" env "$@" "$E2E_BIN" >"$log" 2>&1 </dev/null &
 	SVC_PID=$!
 	echo "$SVC_PID" >>"$E2E_TMP/pids"

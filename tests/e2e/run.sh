@@ -253,5 +253,26 @@ if [[ -n $SVC_PID ]]; then
 	SVC_PID=""
 	check_service_exit "$st" "$SVC_LOG" "usersvc"
 fi
+
+# ---- what the logs must never hold --------------------------------------------
+# Every instance's log, against every email the tests made (uniq_email: ...@example.com)
+# and every secret key or session token the instances were given.
+printf '%s\n' "$SVC_LOG" >>"$E2E_TMP/service-logs"
+printf '%s\n' "$E2E_AWS_SECRET_ACCESS_KEY" >>"$E2E_TMP/secrets"
+mapfile -t logs < <(sort -u "$E2E_TMP/service-logs")
+existing=()
+for l in "${logs[@]}"; do [[ -f $l ]] && existing+=("$l"); done
+emails=$(cat "${existing[@]}" | grep -cE '[A-Za-z0-9._%+-]+@example\.com')
+if [[ $emails == 0 ]]; then
+	record PASS "no email address in the ${#existing[@]} service logs"
+else
+	record FAIL "$emails log lines hold an email address: $(cat "${existing[@]}" | grep -m1 -E '@example\.com')"
+fi
+secrets=$(cat "${existing[@]}" | grep -cFf <(sort -u "$E2E_TMP/secrets" | grep -v '^$'))
+if [[ $secrets == 0 ]]; then
+	record PASS "no secret key or session token in the ${#existing[@]} service logs ($(sort -u "$E2E_TMP/secrets" | grep -vc '^$') secrets)"
+else
+	record FAIL "$secrets log lines hold a secret key or session token"
+fi
 FINISHED=1
 exit 0
