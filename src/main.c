@@ -31,6 +31,8 @@ static const char usage[] =
     "  ALLOW_INSECURE_ENDPOINT (false: send credentials to a non-loopback http:// endpoint)\n"
     "  MAX_BODY_BYTES (65536)\n"
     "  CONNECTION_MEMORY_BYTES (4096: request headers up to about 3 KB)\n"
+    "  HEADER_TIMEOUT_MS (10000)  BODY_TIMEOUT_MS (10000)  KEEPALIVE_TIMEOUT_MS (60000)\n"
+    "  MAX_CONNECTIONS (16384)  MAX_CONNECTIONS_PER_IP (half of MAX_CONNECTIONS; 0 = no limit)\n"
     "  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (required unless loopback)\n"
     "  DYNAMODB_TIMEOUT_MS (5000)  DYNAMODB_CONNECT_TIMEOUT_MS (1000)  THREADS (usable CPUs)\n"
     "  CORS_ALLOW_ORIGIN (*)  CURSOR_SECRET (the table name)  LOG_LEVEL (info)\n"

@@ -101,6 +101,50 @@ static void test_settings(void)
     buf_clean_up(&err);
 }
 
+static void test_edge_limits(void)
+{
+    struct config cfg;
+    struct buf err = BUF_INIT;
+    struct fake_env defaults = {{CREDS}};
+    CHECK_INT_EQ(load(&cfg, &defaults, &err), 0);
+    CHECK_INT_EQ(cfg.header_timeout_ms, 10000);
+    CHECK_INT_EQ(cfg.body_timeout_ms, 10000);
+    CHECK_INT_EQ(cfg.keepalive_timeout_ms, 60000);
+    CHECK_INT_EQ(cfg.max_connections, 16384);
+    CHECK_INT_EQ(cfg.max_connections_per_ip, 8192); /* half: two balancer nodes reach every slot */
+    config_clean_up(&cfg);
+
+    struct fake_env set = {{CREDS, {"HEADER_TIMEOUT_MS", "2500"}, {"BODY_TIMEOUT_MS", "100"},
+                            {"KEEPALIVE_TIMEOUT_MS", "3600000"}, {"MAX_CONNECTIONS", "300"}}};
+    CHECK_INT_EQ(load(&cfg, &set, &err), 0);
+    CHECK_INT_EQ(cfg.header_timeout_ms, 2500);
+    CHECK_INT_EQ(cfg.body_timeout_ms, 100);
+    CHECK_INT_EQ(cfg.keepalive_timeout_ms, 3600000);
+    CHECK_INT_EQ(cfg.max_connections, 300);
+    CHECK_INT_EQ(cfg.max_connections_per_ip, 150);
+    config_clean_up(&cfg);
+
+    struct fake_env unlimited = {{CREDS, {"MAX_CONNECTIONS_PER_IP", "0"}}};
+    CHECK_INT_EQ(load(&cfg, &unlimited, &err), 0);
+    CHECK_INT_EQ(cfg.max_connections_per_ip, 0);
+    config_clean_up(&cfg);
+
+    static const char *const bad[][3] = {
+        {"HEADER_TIMEOUT_MS", "0", "HEADER_TIMEOUT_MS: '0' is not 100-600000"},
+        {"BODY_TIMEOUT_MS", "10s", "BODY_TIMEOUT_MS: '10s' is not 100-600000"},
+        {"KEEPALIVE_TIMEOUT_MS", "-1", "KEEPALIVE_TIMEOUT_MS: '-1' is not 100-3600000"},
+        {"MAX_CONNECTIONS", "15", "MAX_CONNECTIONS: '15' is not 16-1000000"},
+        {"MAX_CONNECTIONS_PER_IP", "x", "MAX_CONNECTIONS_PER_IP: 'x' is not 0-1000000"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct fake_env env = {{CREDS, {bad[i][0], bad[i][1]}}};
+        CHECK_INT_EQ(load(&cfg, &env, &err), -1);
+        CHECK_STR_EQ(buf_cstr(&err), bad[i][2]);
+        config_clean_up(&cfg);
+    }
+    buf_clean_up(&err);
+}
+
 static void test_region_precedence(void)
 {
     struct config cfg;
@@ -424,6 +468,7 @@ int main(void)
 {
     RUN(test_defaults);
     RUN(test_settings);
+    RUN(test_edge_limits);
     RUN(test_region_precedence);
     RUN(test_endpoint_precedence);
     RUN(test_local_endpoints);
