@@ -25,7 +25,7 @@ struct config {
     long body_timeout_ms;      /* longest gap between two pieces of a body */
     long keepalive_timeout_ms; /* a kept-alive connection waiting for its next request */
     long max_connections;      /* for the whole process */
-    long max_connections_per_ip; /* 0 = no limit per client address */
+    long max_connections_per_ip; /* 0 = no limit per client address; -1 = half of what the process may hold */
     char *access_key_id;
     char *secret_access_key;
     char *session_token; /* NULL when not set */

@@ -58,11 +58,15 @@ void edge_set_phase(struct edge *e, struct edge_conn *c, enum edge_phase phase, 
  * The caller closes it; it stays counted until edge_remove. */
 struct edge_conn *edge_take_expired(struct edge *e, int64_t now_ms);
 
-/* At the limit, the connection to close for a new one: the longest idle
- * kept-alive connection, else the oldest one still sending its head, marked
- * CLOSING. NULL when every connection is busy with a request (or none is
- * needed: below the limit). */
+/* At the limit, the connection to close for a new one, marked CLOSING: the
+ * longest idle kept-alive connection, else the oldest one still sending its
+ * head, else the body that has paused longest (a body trickled just under the
+ * gap timeout would otherwise hold its slot for as long as it likes). NULL
+ * when every connection has a request running. */
 struct edge_conn *edge_take_evictable(struct edge *e);
+
+/* Marks c CLOSING (the caller closes it); it stays counted until edge_remove. Idempotent. */
+void edge_close(struct edge *e, struct edge_conn *c);
 
 /* 1 when the worker holds max_conns connections that are not CLOSING. */
 int edge_full(const struct edge *e);

@@ -63,7 +63,7 @@ char *http_query_param(const char *query, const char *name, int *malformed);
 struct http_framing {
     int content_lengths;     /* Content-Length headers seen */
     int differing_lengths;   /* a Content-Length differed from the first */
-    char first_length[24];   /* the first Content-Length value, cut to fit */
+    const char *first_length; /* the first Content-Length value, borrowed while the headers are fed */
     int transfer_encodings;  /* Transfer-Encoding headers seen */
     int only_chunked;        /* every Transfer-Encoding was exactly "chunked" */
     int hosts;               /* Host headers seen */
@@ -72,7 +72,8 @@ struct http_framing {
 void http_framing_add(struct http_framing *f, const char *name, const char *value);
 
 /* NULL when the request may be read; else a static message saying why it must
- * be refused with 400 and the connection closed. http11: the request said HTTP/1.1. */
+ * be refused with 400 and the connection closed. http11: the request said
+ * HTTP/1.1 (else HTTP/1.0, where Transfer-Encoding is refused: §6.1). */
 const char *http_framing_error(const struct http_framing *f, int http11);
 
 /* An exchange is one request/response in flight. A handler either fills

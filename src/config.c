@@ -225,11 +225,6 @@ int config_load(struct config *cfg, const char *(*lookup)(const char *name, void
             return -1;
         }
     }
-    /* By default one address may hold half the connections: a flood from one client cannot take them all,
-     * and a load balancer (at least two nodes, each its own address) still reaches every one. */
-    if (cfg->max_connections_per_ip < 0)
-        cfg->max_connections_per_ip = cfg->max_connections / 2;
-
     const char *akid = env_get(&env, "AWS_ACCESS_KEY_ID");
     const char *secret = env_get(&env, "AWS_SECRET_ACCESS_KEY");
     if ((akid == NULL) != (secret == NULL)) {

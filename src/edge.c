@@ -91,6 +91,12 @@ struct edge_conn *edge_take_expired(struct edge *e, int64_t now_ms)
     return oldest != NULL ? take(e, oldest) : NULL;
 }
 
+void edge_close(struct edge *e, struct edge_conn *c)
+{
+    if (c->phase != EDGE_CLOSING)
+        take(e, c);
+}
+
 int edge_full(const struct edge *e)
 {
     return e->limits.max_conns > 0 && e->count - e->closing >= e->limits.max_conns;
@@ -102,6 +108,8 @@ struct edge_conn *edge_take_evictable(struct edge *e)
         return take(e, e->lists[EDGE_IDLE].first);
     if (e->lists[EDGE_HEAD].first != NULL)
         return take(e, e->lists[EDGE_HEAD].first);
+    if (e->lists[EDGE_BODY].first != NULL) /* the body whose last piece came longest ago */
+        return take(e, e->lists[EDGE_BODY].first);
     return NULL;
 }
 

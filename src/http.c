@@ -1,6 +1,5 @@
 #include "http.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -146,8 +145,8 @@ void http_framing_add(struct http_framing *f, const char *name, const char *valu
 {
     if (strcasecmp(name, "Content-Length") == 0) {
         if (f->content_lengths++ == 0)
-            snprintf(f->first_length, sizeof f->first_length, "%s", value);
-        else if (strncmp(f->first_length, value, sizeof f->first_length) != 0)
+            f->first_length = value;
+        else if (strcmp(f->first_length, value) != 0)
             f->differing_lengths = 1;
     } else if (strcasecmp(name, "Transfer-Encoding") == 0) {
         f->only_chunked = (f->transfer_encodings++ == 0 || f->only_chunked) && strcasecmp(value, "chunked") == 0;
@@ -162,6 +161,8 @@ const char *http_framing_error(const struct http_framing *f, int http11)
         return "conflicting Content-Length headers";
     if (f->content_lengths > 0 && f->transfer_encodings > 0)
         return "both Content-Length and Transfer-Encoding";
+    if (!http11 && f->transfer_encodings > 0)
+        return "Transfer-Encoding in an HTTP/1.0 request";
     if (f->transfer_encodings > 1 || (f->transfer_encodings == 1 && !f->only_chunked))
         return "unsupported Transfer-Encoding (only chunked is accepted)";
     if (f->hosts > 1)

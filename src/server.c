@@ -20,7 +20,8 @@
 #include "log.h"
 
 #define REQUEST_ID_MAX 128
-#define FD_RESERVE 128    /* descriptors kept for DynamoDB sockets, logs and the like */
+#define FD_RESERVE 128    /* descriptors kept for the process: listeners, logs, epoll and event fds */
+#define FD_PER_WORKER 144 /* and per worker: its DynamoDB connections (128 in flight) and curl's own */
 #define LIMIT_SLACK 64    /* MHD's own limit is this far above ours, so a connection can replace an evicted one */
 
 /* One worker thread: its own libmicrohttpd daemon (sharing the port through
@@ -415,7 +416,13 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
         peer->addr_len = 16;
         memcpy(peer->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
     }
-    if (edge_full(&w->edge)) { /* make room: the longest idle connection, else the slowest head */
+    /* The address's share first: a client over it must not push another client's connection out. */
+    if (edge_addrs_acquire(&w->server->addrs, peer->addr, peer->addr_len) == 0)
+        peer->counted = 1;
+    else
+        peer->refused = 429;
+    int full = edge_full(&w->edge);
+    if (full && !peer->refused) { /* make room: the longest idle connection, else the slowest head or body */
         struct edge_conn *victim = edge_take_evictable(&w->edge);
         if (victim != NULL)
             close_peer((struct peer *)victim);
@@ -423,20 +430,32 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
             peer->refused = 503;
     }
     edge_add(&w->edge, &peer->edge, w->now_ms);
-    if (!peer->refused) {
-        if (edge_addrs_acquire(&w->server->addrs, peer->addr, peer->addr_len) == 0)
-            peer->counted = 1;
-        else
-            peer->refused = 429;
-    }
     *socket_context = peer;
+    if (full && peer->refused == 429) { /* no slot to spare for its answer */
+        edge_close(&w->edge, &peer->edge);
+        close_peer(peer);
+    }
 }
 
+/* What libmicrohttpd says about a client's own doing (a malformed or oversized request, a closed or reset
+ * socket, which is also how our deadlines close connections) is debug: at warn level a flood would write a
+ * line per connection. Anything else about the server itself stays a warning. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    static const char *const client_caused[] = {
+        "Error processing request", "Connection socket is closed", "Socket has been disconnected",
+        "Failed to receive data", "Failed to send data", "Connection reset", "Received HTTP/1.1 request without",
+        "Received malformed", "Too large value of", "Failed to parse", "Server reached connection limit",
+        "Connection was closed", "Not enough memory in pool"};
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\n")] = '\0';
+    for (size_t i = 0; i < sizeof client_caused / sizeof client_caused[0]; i++) {
+        if (strncmp(line, client_caused[i], strlen(client_caused[i])) == 0) {
+            log_debug("http: %s", line);
+            return;
+        }
+    }
     log_warn("http: %s", line);
 }
 
@@ -610,7 +629,8 @@ struct server *server_start(const struct config *cfg, const struct server_worker
         prefix = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     snprintf(s->id_prefix, sizeof s->id_prefix, "%016llx", (unsigned long long)prefix);
     rlim_t fds = raise_fd_limit();
-    rlim_t usable = fds > FD_RESERVE + (rlim_t)n_workers * (LIMIT_SLACK + 16) ? fds - FD_RESERVE - n_workers * LIMIT_SLACK : 16;
+    rlim_t kept = FD_RESERVE + (rlim_t)n_workers * (FD_PER_WORKER + LIMIT_SLACK);
+    rlim_t usable = fds > kept + 16 * n_workers ? fds - kept : 16 * n_workers;
     rlim_t total = (rlim_t)cfg->max_connections;
     if (total > usable) {
         log_warn("MAX_CONNECTIONS %ld is more than the open-file limit allows; using %llu", cfg->max_connections,
@@ -618,7 +638,11 @@ struct server *server_start(const struct config *cfg, const struct server_worker
         total = usable;
     }
     unsigned limit = (unsigned)(total / n_workers > 0 ? total / n_workers : 1);
-    if (edge_addrs_init(&s->addrs, (unsigned)cfg->max_connections_per_ip) != 0) {
+    /* By default one address may hold half the connections: a flood from one client cannot take them all,
+     * and a load balancer (at least two nodes, each its own address) still reaches every one. */
+    unsigned per_address = cfg->max_connections_per_ip >= 0 ? (unsigned)cfg->max_connections_per_ip
+                                                            : (unsigned)(total / 2 > 0 ? total / 2 : 1);
+    if (edge_addrs_init(&s->addrs, per_address) != 0) {
         buf_append_str(err, "out of memory");
         free(workers);
         free(s);

@@ -84,7 +84,7 @@ fi
 # ---- limits ---------------------------------------------------------------------------
 sources=()
 for i in $(seq 1 20); do sources+=("127.0.1.$i"); done
-if start_edge_instance edge-limits MAX_CONNECTIONS=200 MAX_CONNECTIONS_PER_IP=20; then
+if start_edge_instance edge-limits MAX_CONNECTIONS=200 MAX_CONNECTIONS_PER_IP=20 THREADS=1; then # one worker: the limit is exact
 	r=$(edge hold "$ES_TARGET" 200 idle "${sources[@]}")
 	REQ_DESC="200 idle keep-alive connections from 20 addresses, then a new client" STATUS="" BODY=$r
 	check "MAX_CONNECTIONS (200) idle connections: a new client gets 200 within 1 s ($(jq .new_client_s <<<"$r") s)" \
@@ -95,6 +95,38 @@ if start_edge_instance edge-limits MAX_CONNECTIONS=200 MAX_CONNECTIONS_PER_IP=20
 	REQ_DESC="200 silent connections (connected, nothing sent), then a new client" STATUS="" BODY=$r
 	check "200 silent connections: a new client gets 200 within 1 s ($(jq .new_client_s <<<"$r") s)" \
 		jqe '.new_client_status == 200 and .new_client_s < 1' "$r"
+	r=$(edge hold "$ES_TARGET" 200 body "${sources[@]}")
+	REQ_DESC="200 connections trickling a POST body, then a new client" STATUS="" BODY=$r
+	check "200 connections holding a body open: a new client gets 200 within 1 s ($(jq .new_client_s <<<"$r") s)" \
+		jqe '.new_client_status == 200 and .new_client_s < 1' "$r"
+	r=$(python3 - "$ES_TARGET" <<'PY'
+import json, socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+def connect(src, request):
+    s = socket.socket(); s.bind((src, 0)); s.settimeout(5); s.connect((host, int(port)))
+    if request:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"); s.recv(4096)
+    return s
+others = [connect("127.0.1.%d" % (i % 18 + 1), True) for i in range(180)]
+greedy = [connect("127.0.0.5", True) for _ in range(20)]
+time.sleep(0.2)
+extra = [connect("127.0.0.5", False) for _ in range(10)]  # over its share, with every slot taken
+time.sleep(0.5)
+closed = 0
+for s in others:
+    s.setblocking(False)
+    try:
+        if s.recv(1) == b"":
+            closed += 1
+    except BlockingIOError:
+        pass
+    except OSError:
+        closed += 1
+print(json.dumps({"others_closed": closed}))
+PY
+)
+	REQ_DESC="an address over its share while every slot is taken" STATUS="" BODY=$r
+	check "an address over its share pushes no other client's connection out" jqe '.others_closed == 0' "$r"
 	r=$(edge hold "$ES_TARGET" 25 idle 127.0.0.2)
 	REQ_DESC="25 connections from 127.0.0.2 with MAX_CONNECTIONS_PER_IP=20" STATUS="" BODY=$r
 	check "one address gets 20 connections; the other 5 are answered 429" jqe '.refused == {"429": 5}' "$r"

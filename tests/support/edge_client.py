@@ -13,7 +13,9 @@ JSON object on stdout for jq.
                                {"closed": k, "first": s, "last": s}
   hold HOST:PORT N MODE SRC... hold N connections open from the source addresses
                                SRC... (round robin); MODE idle = one request answered
-                               then kept alive, silent = connected, nothing sent. Then
+                               then kept alive, silent = connected, nothing sent,
+                               body = a POST head announcing 60000 bytes and one byte
+                               of body (a body trickled just under the gap timeout). Then
                                time a new client from 127.0.0.1:
                                {"held": n, "refused": {"429": k}, "new_client_s": t,
                                 "new_client_status": 200, "closed_to_make_room": k}
@@ -123,6 +125,9 @@ def hold(target, n, mode, *sources):
             st = status_of(data)
             if st != 200:
                 refused[str(st)] = refused.get(str(st), 0) + 1
+        elif mode == "body":
+            s.sendall(b"POST /users HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 60000\r\n\r\n{")
         socks.append(s)
     time.sleep(0.3)
     t0 = time.time()

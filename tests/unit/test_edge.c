@@ -114,6 +114,16 @@ static void test_eviction_prefers_idle_then_oldest_head(void)
     CHECK(edge_take_evictable(&e) == &head2);
     CHECK(edge_take_evictable(&e) == &extra);
     CHECK(edge_take_evictable(&e) == NULL); /* never one with a request running */
+    struct edge_conn slow_body, slower_body;
+    edge_add(&e, &slower_body, 80);
+    edge_set_phase(&e, &slower_body, EDGE_BODY, 90);
+    edge_add(&e, &slow_body, 95);
+    edge_set_phase(&e, &slow_body, EDGE_BODY, 100);
+    edge_set_phase(&e, &slower_body, EDGE_BODY, 4000); /* a piece arrived: now the other paused longest */
+    CHECK(edge_take_evictable(&e) == &slow_body); /* a trickled body cannot hold its slot for ever */
+    CHECK(edge_take_evictable(&e) == &slower_body);
+    edge_remove(&e, &slow_body);
+    edge_remove(&e, &slower_body);
     CHECK_INT_EQ(busy.phase, EDGE_BUSY);
     edge_remove(&e, &idle1);
     CHECK_INT_EQ(e.count, 5);
@@ -123,6 +133,26 @@ static void test_eviction_prefers_idle_then_oldest_head(void)
     edge_remove(&e, &head2);
     edge_remove(&e, &idle2);
     edge_remove(&e, &extra);
+    CHECK_INT_EQ(e.count, 0);
+    CHECK_INT_EQ(e.closing, 0);
+}
+
+static void test_close_is_idempotent(void)
+{
+    struct edge e;
+    struct edge_conn a, b;
+    edge_init(&e, &(struct edge_limits){.head_ms = 10, .body_ms = 10, .keepalive_ms = 10, .max_conns = 2});
+    edge_add(&e, &a, 0);
+    edge_add(&e, &b, 0);
+    CHECK(edge_full(&e));
+    edge_close(&e, &a);
+    edge_close(&e, &a);
+    CHECK_INT_EQ(e.closing, 1);
+    CHECK(!edge_full(&e));
+    CHECK(edge_take_expired(&e, 100) == &b); /* a closing one neither expires nor is evicted again */
+    CHECK(edge_take_expired(&e, 100) == NULL);
+    edge_remove(&e, &a);
+    edge_remove(&e, &b);
     CHECK_INT_EQ(e.count, 0);
     CHECK_INT_EQ(e.closing, 0);
 }
@@ -226,6 +256,7 @@ int main(void)
     RUN(test_expiry_order_across_phases);
     RUN(test_many_in_one_list_stay_ordered);
     RUN(test_eviction_prefers_idle_then_oldest_head);
+    RUN(test_close_is_idempotent);
     RUN(test_no_limit);
     RUN(test_addrs_limit_per_address);
     RUN(test_addrs_unlimited);

@@ -22,6 +22,8 @@ static void test_accepted(void)
     CHECK(verdict(1, HEADERS("host", "a", "transfer-encoding", "Chunked")) == NULL);
     CHECK(verdict(1, HEADERS("Host", "a", "Content-Length", "2", "content-length", "2")) == NULL); /* same value */
     CHECK(verdict(0, HEADERS("Accept", "*/*")) == NULL); /* HTTP/1.0 may omit Host */
+    CHECK(verdict(1, HEADERS("Host", "a", "Content-Length", "000000000000000000000000000005", "Content-Length",
+                             "000000000000000000000000000005")) == NULL);
 }
 
 static void test_refused(void)
@@ -42,6 +44,10 @@ static void test_refused(void)
                  "unsupported Transfer-Encoding (only chunked is accepted)");
     CHECK_STR_EQ(verdict(1, HEADERS("Host", "a", "Transfer-Encoding", "x", "Transfer-Encoding", "chunked")),
                  "unsupported Transfer-Encoding (only chunked is accepted)");
+    CHECK_STR_EQ(verdict(1, HEADERS("Host", "a", "Content-Length", "000000000000000000000000000001",
+                                    "Content-Length", "000000000000000000000000000005")),
+                 "conflicting Content-Length headers"); /* the whole values are compared */
+    CHECK_STR_EQ(verdict(0, HEADERS("Transfer-Encoding", "chunked")), "Transfer-Encoding in an HTTP/1.0 request");
     CHECK_STR_EQ(verdict(1, HEADERS("Accept", "*/*")), "an HTTP/1.1 request needs a Host header");
     CHECK_STR_EQ(verdict(1, HEADERS("Host", "a", "Host", "b")), "more than one Host header");
     CHECK_STR_EQ(verdict(0, HEADERS("Host", "a", "Host", "b")), "more than one Host header");
