@@ -392,6 +392,30 @@ wait_ok() {
 	return 1
 }
 
+# start_fake NAME SCRIPT [ARGS...]: starts tests/support/SCRIPT (fake_metadata.py,
+# tls_proxy.py, connect_proxy.py) on a free loopback port with --exit-with-parent,
+# --log $E2E_TMP/NAME.log (stderr in NAME.stderr) and waits up to 30 s for its
+# ready file. Sets FAKE_PID and FAKE_PORT (registered in $E2E_TMP/pids, so run.sh
+# kills it too; stop_pid it when done). Returns 1 if it did not become ready.
+# Not in $(...), like start_service.
+_E2E_SUPPORT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../support" && pwd)
+start_fake() {
+	local name=$1 script=$2 i
+	shift 2
+	rm -f "$E2E_TMP/$name.port"
+	python3 "$_E2E_SUPPORT/$script" --host 127.0.0.1 --port 0 \
+		--ready-file "$E2E_TMP/$name.port" --log "$E2E_TMP/$name.log" --exit-with-parent "$@" \
+		>"$E2E_TMP/$name.stderr" 2>&1 </dev/null &
+	FAKE_PID=$! FAKE_PORT=""
+	echo "$FAKE_PID" >>"$E2E_TMP/pids"
+	for ((i = 0; i < 300; i++)); do
+		[[ -s $E2E_TMP/$name.port ]] && { FAKE_PORT=$(<"$E2E_TMP/$name.port"); return 0; }
+		kill -0 "$FAKE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	return 1
+}
+
 # stop_pid PID [GRACE_SECONDS]: SIGTERM, wait, then SIGKILL. Returns the exit status.
 stop_pid() {
 	local pid=$1 grace=${2:-10} i

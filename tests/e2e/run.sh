@@ -149,6 +149,7 @@ free_port() {
 # ---- moto -------------------------------------------------------------------
 python3 "$ROOT/tests/support/moto_server.py" --host 127.0.0.1 --port 0 --auth --quiet \
 	--exit-with-parent --ready-file "$E2E_TMP/moto.port" --creds-file "$E2E_TMP/moto.creds" \
+	--admin-creds-file "$E2E_TMP/moto.admin" \
 	>"$MOTO_LOG" 2>&1 </dev/null &
 MOTO_PID=$!
 for ((i = 0; i < 300; i++)); do
@@ -165,6 +166,8 @@ MOTO_PORT=$(<"$E2E_TMP/moto.port")
 # shellcheck disable=SC1091
 . "$E2E_TMP/moto.creds"
 export E2E_MOTO_URL=http://127.0.0.1:$MOTO_PORT
+# iam:* + sts:* key (not DynamoDB) for tests/support/fake_metadata.py --creds-file
+export E2E_MOTO_ADMIN_CREDS=$E2E_TMP/moto.admin
 export E2E_AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID E2E_AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 

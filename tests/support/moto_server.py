@@ -12,7 +12,8 @@ so one idle client connection can never starve the others.
 
 Usage:
   moto_server.py [--host 127.0.0.1] [--port N] [--ready-file PATH]
-                 [--auth [--creds-file PATH]] [--quiet] [--exit-with-parent]
+                 [--auth [--creds-file PATH] [--admin-creds-file PATH]]
+                 [--quiet] [--exit-with-parent]
 
   --port 0 (the default) picks a free port.  --ready-file receives the actual
   port (atomically: temp file + rename) once the server accepts connections
@@ -33,6 +34,11 @@ Usage:
   checks both outcomes itself before declaring readiness.
   --creds-file gets shell-sourceable AWS_ACCESS_KEY_ID=... and
   AWS_SECRET_ACCESS_KEY=... lines.
+  --admin-creds-file gets the same two lines for a second IAM user,
+  usersvc-test-admin, allowed iam:* and sts:* (and nothing of DynamoDB): with
+  auth on, only such a key can create users, roles and keys or call
+  sts:AssumeRole.  tests/support/fake_metadata.py mints the credentials it
+  serves with it (see there for what moto's STS can and cannot do with auth on).
 
 Exits 0 on SIGTERM/SIGINT; non-zero if startup or the auth setup fails.
 """
@@ -55,6 +61,11 @@ from moto.moto_server.werkzeug_app import (
 
 REGION = "us-east-1"
 IAM_USER = "usersvc-test"
+ADMIN_USER = "usersvc-test-admin"
+ADMIN_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["iam:*", "sts:*"], "Resource": "*"}],
+}
 POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}],
@@ -121,6 +132,11 @@ def setup_auth(endpoint):
         UserName=IAM_USER, PolicyName="dynamodb-all", PolicyDocument=json.dumps(POLICY)
     )
     key_id, secret = key["AccessKeyId"], key["SecretAccessKey"]
+    iam.create_user(UserName=ADMIN_USER)
+    admin = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
+    iam.put_user_policy(
+        UserName=ADMIN_USER, PolicyName="iam-sts-all", PolicyDocument=json.dumps(ADMIN_POLICY)
+    )
 
     reset_auth("0")  # from now on every request is verified
 
@@ -134,7 +150,8 @@ def setup_auth(endpoint):
             raise RuntimeError(f"wrong secret got HTTP {status}, expected 403") from e
     else:
         raise RuntimeError("request signed with a wrong secret was accepted")
-    return key_id, secret
+    client("iam", admin["AccessKeyId"], admin["SecretAccessKey"]).get_user(UserName=IAM_USER)
+    return key_id, secret, admin["AccessKeyId"], admin["SecretAccessKey"]
 
 
 def exit_with_parent():
@@ -155,6 +172,10 @@ def main(argv=None):
     p.add_argument("--ready-file", help="write the actual port here once ready")
     p.add_argument("--auth", action="store_true", help="enable SigV4 verification")
     p.add_argument("--creds-file", help="with --auth: write AWS_ACCESS_KEY_ID/SECRET here")
+    p.add_argument(
+        "--admin-creds-file",
+        help="with --auth: write the key of an IAM user allowed iam:* and sts:* here",
+    )
     p.add_argument("--quiet", action="store_true", help="do not log each request")
     p.add_argument(
         "--exit-with-parent",
@@ -162,8 +183,8 @@ def main(argv=None):
         help="get SIGTERM when the parent process dies (Linux), so a killed harness leaks nothing",
     )
     args = p.parse_args(argv)
-    if args.creds_file and not args.auth:
-        p.error("--creds-file needs --auth")
+    if (args.creds_file or args.admin_creds_file) and not args.auth:
+        p.error("--creds-file and --admin-creds-file need --auth")
 
     def on_signal(signum, frame):
         raise SystemExit(0)
@@ -192,13 +213,17 @@ def main(argv=None):
     def announce():
         try:
             if args.auth:
-                key_id, secret = setup_auth(endpoint)
-                if args.creds_file:
-                    write_atomic(
-                        args.creds_file,
-                        f"AWS_ACCESS_KEY_ID={key_id}\nAWS_SECRET_ACCESS_KEY={secret}\n",
-                        0o600,
-                    )
+                key_id, secret, admin_id, admin_secret = setup_auth(endpoint)
+                for path, kid, sec in (
+                    (args.creds_file, key_id, secret),
+                    (args.admin_creds_file, admin_id, admin_secret),
+                ):
+                    if path:
+                        write_atomic(
+                            path,
+                            f"AWS_ACCESS_KEY_ID={kid}\nAWS_SECRET_ACCESS_KEY={sec}\n",
+                            0o600,
+                        )
                 log(f"SigV4 auth on; IAM user {IAM_USER}, key {key_id}")
             if args.ready_file:
                 write_atomic(args.ready_file, f"{port}\n")
