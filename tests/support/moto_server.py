@@ -66,10 +66,19 @@ ADMIN_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": ["iam:*", "sts:*"], "Resource": "*"}],
 }
-POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}],
-}
+def service_policy():
+    """The service's key gets exactly the actions of config/iam-policy.json (the least-privilege policy the
+    README names), so a call the policy forgot fails the e2e suite with AccessDenied. moto checks actions
+    only (it authorizes DynamoDB calls against the resource "*"), so the resources are widened to "*"."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "config", "iam-policy.json")) as f:
+        policy = json.load(f)
+    for statement in policy["Statement"]:
+        statement["Resource"] = "*"
+    # moto authorizes a call by its operation name; AWS authorizes TransactWriteItems by the PutItem,
+    # UpdateItem and DeleteItem inside it, which the policy grants (there is no TransactWriteItems action).
+    policy["Statement"].append({"Effect": "Allow", "Action": ["dynamodb:TransactWriteItems"], "Resource": "*"})
+    return policy
 
 
 def log(msg):
@@ -129,7 +138,7 @@ def setup_auth(endpoint):
     iam.create_user(UserName=IAM_USER)
     key = iam.create_access_key(UserName=IAM_USER)["AccessKey"]
     iam.put_user_policy(
-        UserName=IAM_USER, PolicyName="dynamodb-all", PolicyDocument=json.dumps(POLICY)
+        UserName=IAM_USER, PolicyName="usersvc", PolicyDocument=json.dumps(service_policy())
     )
     key_id, secret = key["AccessKeyId"], key["SecretAccessKey"]
     iam.create_user(UserName=ADMIN_USER)
@@ -140,10 +149,24 @@ def setup_auth(endpoint):
 
     reset_auth("0")  # from now on every request is verified
 
-    # Self-check: the good key works, a wrong secret is refused with 403.
-    client("dynamodb", key_id, secret).list_tables()
+    # Self-check: the good key works (DescribeTable of a missing table: allowed, then not found), a wrong
+    # secret is refused with 403, and so is an action the policy does not grant.
+    def describe(k, s_):
+        try:
+            client("dynamodb", k, s_).describe_table(TableName="Users-selfcheck")
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+    describe(key_id, secret)
     try:
-        client("dynamodb", key_id, secret[:-1] + ("A" if secret[-1] != "A" else "B")).list_tables()
+        client("dynamodb", key_id, secret).list_tables()
+    except ClientError as e:
+        if e.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 403:
+            raise
+    else:
+        raise RuntimeError("ListTables was allowed: the service's IAM policy is not enforced")
+    try:
+        describe(key_id, secret[:-1] + ("A" if secret[-1] != "A" else "B"))
     except ClientError as e:
         status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if status != 403:
