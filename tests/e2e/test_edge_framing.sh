@@ -84,8 +84,12 @@ if wait_ok "$ef_pid" "http://127.0.0.1:$port/healthz"; then
 	edge repeat "127.0.0.1:$port" "GET /healthz?$(head -c 6000 /dev/zero | tr '\0' a) HTTP/1.1\r\nHost: t\r\n\r\n" 50 >/dev/null
 	rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$ef_pid/status")
 	REQ_DESC="RSS ${rss_before} kB -> ${rss_after} kB" STATUS="" BODY=""
-	check "400 refused requests grow RSS by under 256 kB (${rss_before} -> ${rss_after} kB)" \
-		test $((rss_after - rss_before)) -lt 256
+	# A sanitizer's allocator quarantines freed memory, so RSS says nothing there: in the ASan build the
+	# leak check is LeakSanitizer's report at exit (the last check below).
+	if ! nm -D "$E2E_BIN" 2>/dev/null | grep -qE '__(asan|tsan)_init'; then
+		check "400 refused requests grow RSS by under 256 kB (${rss_before} -> ${rss_after} kB)" \
+			test $((rss_after - rss_before)) -lt 256
+	fi
 	check "the parameter flood wrote no warning lines" test "$(grep -c 'Not enough memory in pool' "$log")" = 0
 	t0=$(date +%s%N)
 	stop_pid "$ef_pid" 20
