@@ -228,7 +228,8 @@ int main(int argc, char **argv)
         }
         workers[i] = (struct server_worker){
             .app = &apps[i],
-            .source = {ddb_client_fd(apps[i].ddb), source_timeout_ms, source_run, source_close, apps[i].ddb},
+            .sources = {{ddb_client_fd(apps[i].ddb), source_timeout_ms, source_run, source_close, apps[i].ddb}},
+            .n_sources = 1,
         };
     }
     server = server_start(&cfg, workers, n, &err); /* owns the clients from here on */
