@@ -81,7 +81,7 @@ bench-smoke: $(BUILD)/usersvc
 	@tests/bench/run.sh --smoke $(BUILD)/usersvc
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c, README: Tests), built by clang with ASan + UBSan in
-# build/fuzz/ (objects never mix with gcc's). They link every library object but ddb.o, server.o and
+# build/fuzz/ (objects never mix with gcc's). They link every library object but ddb.o, httpc.o, server.o and
 # main.o: tests/fuzz/fake_app.c stands in for DynamoDB. `make fuzz` runs each for FUZZ_SECONDS on a
 # scratch copy of its corpus; `make fuzz-smoke` replays corpus and regressions plus a few seconds.
 FUZZ_CC ?= clang-14
@@ -89,7 +89,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_BUILD := build/fuzz
 FUZZ_CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
                -fsanitize=fuzzer-no-link,address,undefined -Itests/fuzz
-FUZZ_OBJS := $(filter-out %/main.o %/server.o %/ddb.o,$(SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)) \
+FUZZ_OBJS := $(filter-out %/main.o %/server.o %/ddb.o %/httpc.o,$(SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)) \
              $(FUZZ_BUILD)/obj/fake_app.o
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 .SECONDARY: $(FUZZ_OBJS)

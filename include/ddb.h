@@ -1,25 +1,30 @@
-/* ddb: an asynchronous DynamoDB JSON-protocol client. A client belongs to one
- * thread, which drives it from its event loop: it waits for ddb_client_fd to
- * be readable or ddb_client_timeout_ms to pass, then calls ddb_client_run,
- * which never blocks. The client owns a curl multi handle (keep-alive
- * connections are reused across requests). Every request is signed with
- * SigV4 (re-signed on each retry), retried with full-jitter backoff when
- * DynamoDB says it is worth it, and bounded by a deadline: the callback always comes. */
+/* ddb: an asynchronous DynamoDB JSON-protocol client on top of httpc. A
+ * client belongs to one thread, which drives it from its event loop: it waits
+ * for ddb_client_fd to be readable or ddb_client_timeout_ms to pass, then
+ * calls ddb_client_run, which never blocks. The client owns an httpc client
+ * (curl multi, keep-alive connections reused across requests, at most 128
+ * requests in flight, the rest queued). Every attempt is signed with SigV4
+ * using the credentials cache's current snapshot (re-signed on each retry),
+ * retried with full-jitter backoff when DynamoDB says it is worth it, and
+ * bounded by a deadline: the callback always comes. */
 #ifndef USERSVC_DDB_H
 #define USERSVC_DDB_H
 
 #include <jansson.h>
 #include <stdint.h>
 
+#include "creds.h"
+
 struct ddb_config {
     const char *endpoint;      /* "https://dynamodb.us-east-1.amazonaws.com" */
     const char *endpoint_host; /* Host header value */
     const char *region;
-    const char *access_key_id;
-    const char *secret_access_key;
-    const char *session_token; /* NULL when none */
+    struct creds_cache *creds; /* borrowed, shared by every client; outlives them */
     long connect_timeout_ms;   /* per attempt */
     long timeout_ms;           /* per operation, retries included */
+    const char *ca_bundle;     /* extra trust for https (PEM file); NULL: the system's */
+    const char *proxy;         /* NULL: reach DynamoDB directly */
+    const char *no_proxy;      /* NULL: none */
 };
 
 enum ddb_status {
@@ -49,7 +54,7 @@ typedef void ddb_callback(void *ctx, const struct ddb_result *result);
 struct ddb_client;
 
 /* A new client; the config's strings are copied. Returns NULL on failure.
- * curl_global_init must have run first. */
+ * httpc_global_init must have run first. */
 struct ddb_client *ddb_client_new(const struct ddb_config *cfg);
 
 /* Queues operation ("GetItem") with request (stolen, even on failure); the
@@ -58,7 +63,7 @@ struct ddb_client *ddb_client_new(const struct ddb_config *cfg);
 int ddb_send(struct ddb_client *client, const char *operation, json_t *request, ddb_callback *callback,
              void *ctx);
 
-/* An epoll descriptor that is readable when curl's sockets have events. */
+/* An epoll descriptor that is readable when the client's sockets have events. */
 int ddb_client_fd(const struct ddb_client *client);
 
 /* Milliseconds until ddb_client_run has timed work (0: now), or -1 for none. */

@@ -4,9 +4,10 @@
  * headers every response carries (X-Request-Id, CORS, Content-Type).
  *
  * It runs one worker thread per server_worker: each has its own MHD daemon
- * on the shared port (SO_REUSEPORT) and drives its own event source (the
- * DynamoDB client) from the same epoll loop, so a request is read, sent,
- * completed and answered without leaving its thread. */
+ * on the shared port (SO_REUSEPORT) and drives its own event sources (the
+ * DynamoDB client's HTTP client; later others such as a credential refresher)
+ * from the same epoll loop, so a request is read, sent, completed and answered
+ * without leaving its thread. */
 #ifndef USERSVC_SERVER_H
 #define USERSVC_SERVER_H
 
@@ -19,22 +20,27 @@
 /* Work a worker drives beside HTTP. Its callbacks that finish exchanges run
  * on the worker's thread, from run or close. */
 struct server_source {
-    int fd;                                /* readable when run has socket work */
+    int fd;                                /* readable when run has socket work; -1: timers only */
     int (*timeout_ms)(void *ctx);          /* ms until run has timed work; -1 none */
     void (*run)(void *ctx, int fd_ready);  /* never blocks */
     void (*close)(void *ctx);              /* completes what is pending, frees ctx */
     void *ctx;
 };
 
+#define SERVER_MAX_SOURCES 4
+
 struct server_worker {
     const struct app *app; /* borrowed for the server's lifetime */
-    struct server_source source; /* owned by the worker from server_start on, even on failure */
+    /* Run in this order every loop turn, closed in this order at the end. Owned by the worker from
+     * server_start on, even on failure. */
+    struct server_source sources[SERVER_MAX_SOURCES];
+    size_t n_sources;      /* 1 to SERVER_MAX_SOURCES */
 };
 
 struct server;
 
 /* Starts n_workers threads listening on cfg->host:cfg->port. Returns NULL
- * with one line in err on failure. */
+ * with one line in err on failure (every source is closed then too). */
 struct server *server_start(const struct config *cfg, const struct server_worker *workers, size_t n_workers,
                             struct buf *err);
 

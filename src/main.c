@@ -1,7 +1,6 @@
 /* usersvc: a REST service for a DynamoDB users table. main builds the
  * immutable application state, makes sure the table exists, serves until
  * SIGINT/SIGTERM, then drains in-flight requests and stops. */
-#include <curl/curl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -12,7 +11,9 @@
 
 #include "app.h"
 #include "config.h"
+#include "creds.h"
 #include "ddb.h"
+#include "httpc.h"
 #include "log.h"
 #include "model.h"
 #include "server.h"
@@ -155,6 +156,39 @@ static const char *lookup_env(const char *name, void *ctx)
     return getenv(name);
 }
 
+struct creds_wait {
+    int done;
+    struct creds *creds;
+};
+
+static void creds_ready(void *ctx, struct creds *creds, const char *error)
+{
+    struct creds_wait *wait = ctx;
+    wait->creds = creds;
+    wait->done = 1;
+}
+
+/* The process's credentials: today the static keys of the configuration (or the loopback dummies),
+ * behind the cache every worker's DynamoDB client signs from. Returns NULL with a line on stderr. */
+static struct creds_cache *start_credentials(const struct config *cfg)
+{
+    const char *name = getenv("AWS_ACCESS_KEY_ID") != NULL ? "environment" : "loopback-dummy";
+    struct creds_provider *source =
+        creds_static_new(cfg->access_key_id, cfg->secret_access_key, cfg->session_token, name);
+    struct creds_cache *cache = source != NULL ? creds_cache_new(&(struct creds_cache_options){.source = source})
+                                               : NULL;
+    struct creds_wait wait = {0};
+    /* The static provider answers at once; providers with I/O will prime the cache on a loop. */
+    if (cache == NULL || creds_provider_get(creds_cache_provider(cache), creds_ready, &wait) != 0 || !wait.done ||
+        wait.creds == NULL) {
+        fprintf(stderr, "usersvc: cannot set up the credentials\n");
+        creds_cache_free(cache);
+        return NULL;
+    }
+    creds_unref(wait.creds);
+    return cache;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) {
@@ -190,16 +224,17 @@ int main(int argc, char **argv)
     struct app_counters *counters = NULL;
     struct server_worker *workers = NULL;
     size_t n = (size_t)cfg.threads;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    if (httpc_global_init() != 0) {
         fprintf(stderr, "usersvc: curl_global_init failed\n");
         config_clean_up(&cfg);
         return 1;
     }
+    struct creds_cache *creds = start_credentials(&cfg); /* shared by every worker; freed after them */
+    if (creds == NULL)
+        goto out;
     struct ddb_config ddb_cfg = {
-        .endpoint = cfg.endpoint, .endpoint_host = cfg.endpoint_host, .region = cfg.region,
-        .access_key_id = cfg.access_key_id, .secret_access_key = cfg.secret_access_key,
-        .session_token = cfg.session_token, .connect_timeout_ms = cfg.connect_timeout_ms,
-        .timeout_ms = cfg.timeout_ms,
+        .endpoint = cfg.endpoint, .endpoint_host = cfg.endpoint_host, .region = cfg.region, .creds = creds,
+        .connect_timeout_ms = cfg.connect_timeout_ms, .timeout_ms = cfg.timeout_ms,
     };
     struct app startup = {.cfg = &cfg, .ddb = ddb_client_new(&ddb_cfg), .table = {cfg.table, cfg.email_index}};
     int table_ok = startup.ddb != NULL && ensure_table(&startup) == 0;
@@ -228,7 +263,8 @@ int main(int argc, char **argv)
         }
         workers[i] = (struct server_worker){
             .app = &apps[i],
-            .source = {ddb_client_fd(apps[i].ddb), source_timeout_ms, source_run, source_close, apps[i].ddb},
+            .sources = {{ddb_client_fd(apps[i].ddb), source_timeout_ms, source_run, source_close, apps[i].ddb}},
+            .n_sources = 1,
         };
     }
     server = server_start(&cfg, workers, n, &err); /* owns the clients from here on */
@@ -249,7 +285,8 @@ out:
     free(workers);
     free(counters);
     free(apps);
-    curl_global_cleanup();
+    creds_cache_free(creds);
+    httpc_global_cleanup();
     config_clean_up(&cfg);
     buf_clean_up(&err);
     return status;

@@ -25,20 +25,21 @@
 #define LIMIT_SLACK 64    /* MHD's own limit is this far above ours, so a connection can replace an evicted one */
 
 /* One worker thread: its own libmicrohttpd daemon (sharing the port through
- * SO_REUSEPORT) and its own event source (the DynamoDB client), driven by one
- * epoll loop. An exchange is deferred, sent, completed and answered on the
+ * SO_REUSEPORT) and its own event sources (the DynamoDB client first), driven
+ * by one epoll loop. An exchange is deferred, sent, completed and answered on the
  * same thread; only two atomic counters in struct server are shared. */
 struct worker {
     struct server *server;
     const struct app *app;
-    struct server_source source;
+    struct server_source sources[SERVER_MAX_SOURCES];
+    size_t n_sources;
     struct MHD_Daemon *daemon;
     pthread_t thread;
     int started;
     int epoll_fd;
     int stop_fd;   /* eventfd: server_stop asks the worker to drain and stop */
     long wait_ms;  /* how long draining may take, set before stop_fd is written */
-    long deferred; /* exchanges of this worker waiting on the source */
+    long deferred; /* exchanges of this worker waiting on a source */
     int draining;  /* stopping: new requests get 503 and Connection: close */
     int resumed;   /* a connection was resumed since the last MHD_run */
     int64_t now_ms; /* monotonic, read once per loop turn */
@@ -102,7 +103,7 @@ static void defer_exchange(struct http_exchange *ex)
     MHD_suspend_connection(c->connection);
 }
 
-/* Runs on the worker's own thread (its source calls back from source.run). */
+/* Runs on the worker's own thread (its sources call back from their run). */
 static void finish_exchange(struct http_exchange *ex)
 {
     struct conn *c = ex->adapter;
@@ -473,7 +474,7 @@ static rlim_t raise_fd_limit(void)
     return rl.rlim_cur;
 }
 
-enum { TAG_DAEMON, TAG_SOURCE, TAG_STOP };
+enum { TAG_DAEMON, TAG_STOP, TAG_SOURCE /* + the source's index */ };
 
 static int64_t now_ms(void)
 {
@@ -482,10 +483,23 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Milliseconds the worker may sleep: the nearest of MHD's and the source's timers. */
+/* Closes every source of a worker, in order. */
+static void close_sources(const struct server_source *sources, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (sources[i].close != NULL)
+            sources[i].close(sources[i].ctx);
+}
+
+/* Milliseconds the worker may sleep: the nearest of MHD's and the sources' timers. */
 static int worker_timeout(struct worker *w, int64_t drain_until)
 {
-    int timeout = w->source.timeout_ms(w->source.ctx);
+    int timeout = -1;
+    for (size_t i = 0; i < w->n_sources; i++) {
+        int t = w->sources[i].timeout_ms(w->sources[i].ctx);
+        if (t >= 0 && (timeout < 0 || t < timeout))
+            timeout = t;
+    }
     MHD_UNSIGNED_LONG_LONG mhd_ms;
     if (MHD_get_timeout(w->daemon, &mhd_ms) == MHD_YES && (timeout < 0 || mhd_ms < (MHD_UNSIGNED_LONG_LONG)timeout))
         timeout = mhd_ms > 1000 ? 1000 : (int)mhd_ms;
@@ -508,10 +522,10 @@ static void *worker_main(void *arg)
     for (;;) {
         int n = epoll_wait(w->epoll_fd, events, 8, worker_timeout(w, drain_until));
         w->now_ms = now_ms();
-        int source_ready = 0;
+        unsigned source_ready = 0; /* bit i: source i's fd is readable */
         for (int i = 0; i < n; i++) {
-            if (events[i].data.u32 == TAG_SOURCE)
-                source_ready = 1;
+            if (events[i].data.u32 >= TAG_SOURCE)
+                source_ready |= 1u << (events[i].data.u32 - TAG_SOURCE);
             if (events[i].data.u32 == TAG_STOP) {
                 uint64_t count;
                 if (read(w->stop_fd, &count, sizeof count) < 0)
@@ -529,7 +543,8 @@ static void *worker_main(void *arg)
         MHD_run(w->daemon); /* reads requests; handlers defer and send */
         for (struct edge_conn *late; (late = edge_take_expired(&w->edge, w->now_ms)) != NULL;)
             close_peer((struct peer *)late); /* a head, body gap or idle time over its deadline */
-        w->source.run(w->source.ctx, source_ready); /* starts sends; completions resume */
+        for (size_t i = 0; i < w->n_sources; i++) /* starts sends; completions resume */
+            w->sources[i].run(w->sources[i].ctx, (source_ready >> i) & 1);
         if (w->resumed) {
             w->resumed = 0;
             MHD_run(w->daemon); /* answers the resumed connections now */
@@ -541,8 +556,8 @@ static void *worker_main(void *arg)
             (atomic_load_explicit(&w->server->open, memory_order_relaxed) == 0 || now_ms() >= drain_until))
             break;
     }
-    /* Whatever still waits is completed (with 503) by closing the source; answer it, then stop. */
-    w->source.close(w->source.ctx);
+    /* Whatever still waits is completed (with 503) by closing the sources; answer it, then stop. */
+    close_sources(w->sources, w->n_sources);
     for (int i = 0; i < 3 && w->resumed; i++) {
         w->resumed = 0;
         MHD_run(w->daemon);
@@ -594,8 +609,11 @@ static int worker_start_daemon(struct worker *w, const struct sockaddr *addr, in
     w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (info == NULL || w->epoll_fd < 0 || w->stop_fd < 0 || add_to_epoll(w->epoll_fd, info->epoll_fd, TAG_DAEMON) != 0 ||
-        add_to_epoll(w->epoll_fd, w->source.fd, TAG_SOURCE) != 0 || add_to_epoll(w->epoll_fd, w->stop_fd, TAG_STOP) != 0)
+        add_to_epoll(w->epoll_fd, w->stop_fd, TAG_STOP) != 0)
         return -1;
+    for (size_t i = 0; i < w->n_sources; i++)
+        if (w->sources[i].fd >= 0 && add_to_epoll(w->epoll_fd, w->sources[i].fd, TAG_SOURCE + (uint32_t)i) != 0)
+            return -1;
     return 0;
 }
 
@@ -615,7 +633,7 @@ struct server *server_start(const struct config *cfg, const struct server_worker
         else
             buf_append_str(err, "out of memory");
         for (size_t i = 0; i < n_workers; i++) /* the sources are ours even when we fail */
-            setup[i].source.close(setup[i].source.ctx);
+            close_sources(setup[i].sources, setup[i].n_sources);
         free(s);
         if (addr != NULL)
             freeaddrinfo(addr);
@@ -648,7 +666,7 @@ struct server *server_start(const struct config *cfg, const struct server_worker
         free(s);
         freeaddrinfo(addr);
         for (size_t i = 0; i < n_workers; i++)
-            setup[i].source.close(setup[i].source.ctx);
+            close_sources(setup[i].sources, setup[i].n_sources);
         return NULL;
     }
     s->addrs_ready = 1;
@@ -657,7 +675,8 @@ struct server *server_start(const struct config *cfg, const struct server_worker
     for (size_t i = 0; i < n_workers; i++) {
         workers[i].server = s;
         workers[i].app = setup[i].app;
-        workers[i].source = setup[i].source;
+        workers[i].n_sources = setup[i].n_sources < SERVER_MAX_SOURCES ? setup[i].n_sources : SERVER_MAX_SOURCES;
+        memcpy(workers[i].sources, setup[i].sources, sizeof workers[i].sources);
         workers[i].epoll_fd = workers[i].stop_fd = -1;
     }
     for (size_t i = 0; i < n_workers; i++) {
@@ -716,8 +735,8 @@ void server_stop(struct server *s, long wait_ms)
         struct worker *w = &s->workers[i];
         if (w->started)
             pthread_join(w->thread, NULL);
-        else if (w->source.close != NULL)
-            w->source.close(w->source.ctx); /* never ran: its source is still ours to close */
+        else
+            close_sources(w->sources, w->n_sources); /* never ran: its sources are still ours to close */
         if (w->daemon != NULL)
             MHD_stop_daemon(w->daemon);
         log_flush(&w->access_log); /* lines of connections MHD_stop_daemon closed */
