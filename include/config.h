@@ -35,6 +35,18 @@ struct config {
     char *cors_origin;
     char *cursor_key;        /* CURSOR_SECRET, or the table name */
     int log_level;
+
+    /* AWS transport (issue 7): read once here, handed to httpc; nothing is looked up per request. */
+    char *profile;       /* AWS_PROFILE, else "default": the profile the settings below were read from */
+    char *region_from;   /* "AWS_REGION", "AWS_DEFAULT_REGION", "profile" or "default" */
+    char *endpoint_from; /* the setting that named the endpoint ("AWS_ENDPOINT_URL", ...) or "default" */
+    char *sts_endpoint;  /* STS, resolved the same way (AWS_ENDPOINT_URL_STS, ...), no trailing slash */
+    char *ca_bundle;     /* AWS_CA_BUNDLE, else the profile's ca_bundle: extra trust; NULL: the system's only */
+    char *https_proxy;   /* https_proxy, else HTTPS_PROXY; NULL: none */
+    char *http_proxy;    /* http_proxy, else HTTP_PROXY; NULL: none */
+    char *no_proxy;      /* no_proxy, else NO_PROXY (curl's syntax); NULL: none */
+    int max_attempts;    /* AWS_MAX_ATTEMPTS, else the profile's max_attempts; first attempt included */
+    int retry_mode;      /* enum retryquota_mode: AWS_RETRY_MODE, else the profile's retry_mode */
 };
 
 /* Reads settings through lookup (getenv-like; NULL = unset) into cfg.
@@ -44,5 +56,9 @@ int config_load(struct config *cfg, const char *(*lookup)(const char *name, void
                 struct buf *err);
 
 void config_clean_up(struct config *cfg);
+
+/* The proxy for a request to url: cfg->https_proxy for https://, cfg->http_proxy for http://, else
+ * NULL (no proxy). NO_PROXY is applied by httpc (cfg->no_proxy). Borrowed from cfg. */
+const char *config_proxy_for(const struct config *cfg, const char *url);
 
 #endif

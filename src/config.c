@@ -10,7 +10,10 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "awsendpoint.h"
+#include "awsprofile.h"
 #include "log.h"
+#include "retryquota.h"
 
 struct env {
     const char *(*lookup)(const char *name, void *ctx);
@@ -125,6 +128,118 @@ static int parse_endpoint(struct config *cfg, const char *variable, const char *
     return cfg->endpoint && cfg->endpoint_host ? 0 : -1;
 }
 
+/* A proxy setting: "[http://|https://]host[:port]" with no space or control character. The value is
+ * never echoed: it may hold a user name and password. Returns 0, or -1 with one line in err. */
+static int check_proxy(const char *variable, const char *value, struct buf *err)
+{
+    const char *rest = strstr(value, "://");
+    if (rest != NULL && strncasecmp(value, "http://", 7) != 0 && strncasecmp(value, "https://", 8) != 0) {
+        buf_printf(err, "%s: only http:// and https:// proxies are supported", variable);
+        return -1;
+    }
+    rest = rest != NULL ? rest + 3 : value;
+    for (const char *p = value; *p != '\0'; p++) {
+        if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+            buf_printf(err, "%s: a proxy URL has no spaces or control characters", variable);
+            return -1;
+        }
+    }
+    if (*rest == '\0' || *rest == '/' || *rest == ':') {
+        buf_printf(err, "%s: no proxy host (expected http://host:port)", variable);
+        return -1;
+    }
+    return 0;
+}
+
+/* The first of the lower-case then the upper-case name that is set (curl's and botocore's order). */
+static int load_proxy(const struct env *env, const char *lower, const char *upper, int check, char **field,
+                      struct buf *err)
+{
+    const char *names[] = {lower, upper, NULL};
+    const char *which = lower;
+    const char *v = env_first(env, names, &which);
+    if (v == NULL)
+        return 0;
+    if (check && check_proxy(which, v, err) != 0)
+        return -1;
+    if (set_string(field, v) != 0) {
+        buf_append_str(err, "out of memory reading configuration");
+        return -1;
+    }
+    return 0;
+}
+
+/* Everything the AWS SDKs read from the environment and the shared profile files: the profile,
+ * region, endpoints, CA bundle, retry settings and egress proxies. Returns 0 or -1 with one line. */
+static int load_aws(struct config *cfg, const struct env *env, struct buf *err)
+{
+    struct awsprofile_files files;
+    struct awsendpoint ep;
+    struct retryquota_config retry;
+    const char *v;
+    int rc = -1;
+    memset(&ep, 0, sizeof ep);
+    if (awsprofile_files_load(&files, env->lookup, env->ctx, err) != 0)
+        goto done;
+    if (awsendpoint_resolve(&ep, env->lookup, env->ctx, files.set, files.profile, err) != 0)
+        goto done;
+    if (set_string(&cfg->profile, files.profile) != 0 || set_string(&cfg->region, ep.region) != 0 ||
+        set_string(&cfg->region_from, ep.region_from) != 0 || set_string(&cfg->endpoint_from, ep.dynamodb_from) != 0 ||
+        set_string(&cfg->sts_endpoint, ep.sts_url) != 0)
+        goto no_memory;
+    if (parse_endpoint(cfg, ep.dynamodb_from, ep.dynamodb_url, err) != 0) {
+        if (err->len == 0)
+            goto no_memory;
+        goto done;
+    }
+
+    /* Extra trust for https endpoints: checked now, so a typo fails start-up rather than every request. */
+    const char *ca_from = "AWS_CA_BUNDLE";
+    if ((v = env_get(env, "AWS_CA_BUNDLE")) == NULL) {
+        v = awsprofile_get(files.set, files.profile, "ca_bundle");
+        ca_from = "ca_bundle (profile)";
+        if (v != NULL && *v == '\0')
+            v = NULL;
+    }
+    if (v != NULL) {
+        if (access(v, R_OK) != 0) {
+            char text[96];
+            buf_printf(err, "%s: cannot read '%s': %s", ca_from, v, strerror_r(errno, text, sizeof text));
+            goto done;
+        }
+        if (set_string(&cfg->ca_bundle, v) != 0)
+            goto no_memory;
+    }
+
+    if (retryquota_config_load(&retry, env->lookup, env->ctx, awsprofile_get(files.set, files.profile, "max_attempts"),
+                               awsprofile_get(files.set, files.profile, "retry_mode"), err) != 0)
+        goto done;
+    cfg->max_attempts = retry.max_attempts;
+    cfg->retry_mode = (int)retry.mode;
+
+    if (load_proxy(env, "https_proxy", "HTTPS_PROXY", 1, &cfg->https_proxy, err) != 0 ||
+        load_proxy(env, "http_proxy", "HTTP_PROXY", 1, &cfg->http_proxy, err) != 0 ||
+        load_proxy(env, "no_proxy", "NO_PROXY", 0, &cfg->no_proxy, err) != 0)
+        goto done;
+    rc = 0;
+    goto done;
+no_memory:
+    buf_append_str(err, "out of memory reading configuration");
+done:
+    awsendpoint_clean_up(&ep);
+    awsprofile_files_clean_up(&files);
+    return rc;
+}
+
+const char *config_proxy_for(const struct config *cfg, const char *url)
+{
+    if (strncasecmp(url, "https://", 8) == 0)
+        return cfg->https_proxy;
+    if (strncasecmp(url, "http://", 7) == 0)
+        return cfg->http_proxy;
+    return NULL;
+}
+
 int config_load(struct config *cfg, const char *(*lookup)(const char *name, void *ctx), void *ctx,
                 struct buf *err)
 {
@@ -158,29 +273,8 @@ int config_load(struct config *cfg, const char *(*lookup)(const char *name, void
         return -1;
     }
 
-    const char *region_names[] = {"AWS_REGION", "AWS_DEFAULT_REGION", NULL};
-    v = env_first(&env, region_names, NULL);
-    if (set_string(&cfg->region, v ? v : "us-east-1") != 0)
-        goto no_memory;
-    if (strspn(cfg->region, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(cfg->region)) {
-        buf_printf(err, "AWS_REGION: '%s' is not a region name", cfg->region);
+    if (load_aws(cfg, &env, err) != 0)
         return -1;
-    }
-
-    const char *endpoint_names[] = {"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL", "DYNAMODB_ENDPOINT", NULL};
-    const char *endpoint_variable = "AWS_ENDPOINT_URL_DYNAMODB";
-    v = env_first(&env, endpoint_names, &endpoint_variable);
-    struct buf url = BUF_INIT;
-    if (v == NULL)
-        buf_printf(&url, "https://dynamodb.%s.amazonaws.com", cfg->region);
-    else
-        buf_append_str(&url, v);
-    if (url.len > 1 && url.data[url.len - 1] == '/')
-        url.data[--url.len] = '\0';
-    int rc = parse_endpoint(cfg, endpoint_variable, buf_cstr(&url), err);
-    buf_clean_up(&url);
-    if (rc != 0)
-        return err->len ? -1 : (buf_append_str(err, "out of memory"), -1);
 
     cfg->auto_create_table = cfg->endpoint_is_local;
     if ((v = env_get(&env, "AUTO_CREATE_TABLE")) != NULL && parse_bool(v, &cfg->auto_create_table) != 0) {
@@ -318,5 +412,13 @@ void config_clean_up(struct config *cfg)
     if (cfg->cursor_key != NULL)
         explicit_bzero(cfg->cursor_key, strlen(cfg->cursor_key));
     free(cfg->cursor_key);
+    free(cfg->profile);
+    free(cfg->region_from);
+    free(cfg->endpoint_from);
+    free(cfg->sts_endpoint);
+    free(cfg->ca_bundle);
+    free(cfg->https_proxy);
+    free(cfg->http_proxy);
+    free(cfg->no_proxy);
     memset(cfg, 0, sizeof *cfg);
 }

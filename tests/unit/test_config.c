@@ -4,11 +4,14 @@
  * load, successful or not (ASan checks nothing leaks). */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "log.h"
+#include "retryquota.h"
 
 /* A fake environment: NULL-terminated name/value pairs. */
 struct fake_env {
@@ -464,6 +467,276 @@ static void test_errors(void)
     buf_clean_up(&err);
 }
 
+/* A scratch file holding text; its path goes into path (caller unlinks it). */
+static void write_file(char path[64], const char *text)
+{
+    snprintf(path, 64, "/tmp/usersvc-test-config.XXXXXX");
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        CHECK_INT_EQ(write(fd, text, strlen(text)), (long long)strlen(text));
+        close(fd);
+    }
+}
+
+/* The endpoint settings of the SDKs, each through config_load (awsendpoint and awsprofile do the
+ * resolving; this checks config wires every one of them, and keeps its own URL rules after). */
+static void test_sdk_endpoints(void)
+{
+    struct config cfg;
+    struct buf err = BUF_INIT;
+    char conf[64];
+    write_file(conf, "[default]\nregion = eu-north-1\nendpoint_url = https://profile.example.com\n"
+                     "ca_bundle = /dev/null\nmax_attempts = 7\nretry_mode = adaptive\n"
+                     "[profile dev]\nregion = ap-southeast-2\nservices = devsvc\n"
+                     "[services devsvc]\ndynamodb =\n  endpoint_url = http://127.0.0.1:4566\n"
+                     "sts =\n  endpoint_url = http://127.0.0.1:4567\n"
+                     "[profile cn]\nregion = cn-north-1\n"
+                     "[profile fips]\nregion = us-west-2\nuse_fips_endpoint = true\n"
+                     "[profile ignore]\nendpoint_url = https://x.example.com\nignore_configured_endpoint_urls = true\n");
+
+    /* The profile's region comes after AWS_REGION and AWS_DEFAULT_REGION; its endpoint_url after the variables. */
+    struct fake_env profile = {{CREDS, {"AWS_CONFIG_FILE", conf}}};
+    CHECK_INT_EQ(load(&cfg, &profile, &err), 0);
+    CHECK_STR_EQ(buf_cstr(&err), "");
+    CHECK_STR_EQ(cfg.profile, "default");
+    CHECK_STR_EQ(cfg.region, "eu-north-1");
+    CHECK_STR_EQ(cfg.region_from, "profile");
+    CHECK_STR_EQ(cfg.endpoint, "https://profile.example.com");
+    CHECK_STR_EQ(cfg.endpoint_from, "endpoint_url (profile default)");
+    CHECK_STR_EQ(cfg.sts_endpoint, "https://profile.example.com");
+    CHECK_STR_EQ(cfg.ca_bundle, "/dev/null");
+    CHECK_INT_EQ(cfg.max_attempts, 7);
+    CHECK_INT_EQ(cfg.retry_mode, RETRYQUOTA_MODE_ADAPTIVE_AS_STANDARD);
+    config_clean_up(&cfg);
+
+    struct fake_env over = {{CREDS, {"AWS_CONFIG_FILE", conf}, {"AWS_DEFAULT_REGION", "us-west-1"},
+                             {"AWS_ENDPOINT_URL", "https://env.example.com/"}, {"AWS_MAX_ATTEMPTS", "2"},
+                             {"AWS_RETRY_MODE", "legacy"}, {"AWS_CA_BUNDLE", "/dev/zero"}}};
+    CHECK_INT_EQ(load(&cfg, &over, &err), 0);
+    CHECK_STR_EQ(cfg.region, "us-west-1");
+    CHECK_STR_EQ(cfg.region_from, "AWS_DEFAULT_REGION");
+    CHECK_STR_EQ(cfg.endpoint, "https://env.example.com");
+    CHECK_STR_EQ(cfg.endpoint_from, "AWS_ENDPOINT_URL");
+    CHECK_STR_EQ(cfg.ca_bundle, "/dev/zero");
+    CHECK_INT_EQ(cfg.max_attempts, 2);
+    CHECK_INT_EQ(cfg.retry_mode, RETRYQUOTA_MODE_STANDARD);
+    config_clean_up(&cfg);
+
+    /* AWS_PROFILE picks the profile; its services section names per-service endpoints. */
+    struct fake_env dev = {{{"AWS_CONFIG_FILE", conf}, {"AWS_PROFILE", "dev"}}};
+    CHECK_INT_EQ(load(&cfg, &dev, &err), 0);
+    CHECK_STR_EQ(cfg.profile, "dev");
+    CHECK_STR_EQ(cfg.region, "ap-southeast-2");
+    CHECK_STR_EQ(cfg.endpoint, "http://127.0.0.1:4566");
+    CHECK_STR_EQ(cfg.endpoint_from, "services devsvc (profile dev)");
+    CHECK_INT_EQ(cfg.endpoint_is_local, 1); /* loopback rules still apply: dummy keys, auto-create */
+    CHECK_INT_EQ(cfg.auto_create_table, 1);
+    CHECK_STR_EQ(cfg.sts_endpoint, "http://127.0.0.1:4567");
+    CHECK(cfg.ca_bundle == NULL);
+    CHECK_INT_EQ(cfg.max_attempts, RETRYQUOTA_DEFAULT_MAX_ATTEMPTS);
+    config_clean_up(&cfg);
+    /* AWS_ENDPOINT_URL_DYNAMODB beats the services section, AWS_ENDPOINT_URL does too. */
+    struct fake_env dev_env = {{{"AWS_CONFIG_FILE", conf}, {"AWS_PROFILE", "dev"},
+                                {"AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9"}}};
+    CHECK_INT_EQ(load(&cfg, &dev_env, &err), 0);
+    CHECK_STR_EQ(cfg.endpoint, "http://127.0.0.1:9");
+    CHECK_STR_EQ(cfg.endpoint_from, "AWS_ENDPOINT_URL_DYNAMODB");
+    CHECK_STR_EQ(cfg.sts_endpoint, "http://127.0.0.1:4567");
+    config_clean_up(&cfg);
+
+    /* AWS_IGNORE_CONFIGURED_ENDPOINT_URLS drops every configured endpoint, variables included. */
+    struct fake_env ignore = {{CREDS, {"AWS_CONFIG_FILE", conf}, {"AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9"},
+                               {"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"}}};
+    CHECK_INT_EQ(load(&cfg, &ignore, &err), 0);
+    CHECK_STR_EQ(cfg.endpoint, "https://dynamodb.eu-north-1.amazonaws.com");
+    CHECK_STR_EQ(cfg.endpoint_from, "default");
+    CHECK_INT_EQ(cfg.endpoint_is_local, 0);
+    config_clean_up(&cfg);
+    struct fake_env ignore_profile = {{CREDS, {"AWS_CONFIG_FILE", conf}, {"AWS_PROFILE", "ignore"}}};
+    CHECK_INT_EQ(load(&cfg, &ignore_profile, &err), 0);
+    CHECK_STR_EQ(cfg.endpoint, "https://dynamodb.us-east-1.amazonaws.com");
+    config_clean_up(&cfg);
+
+    /* Partitions, FIPS and dual-stack. */
+    struct fake_env cn = {{CREDS, {"AWS_CONFIG_FILE", conf}, {"AWS_PROFILE", "cn"}}};
+    CHECK_INT_EQ(load(&cfg, &cn, &err), 0);
+    CHECK_STR_EQ(cfg.endpoint, "https://dynamodb.cn-north-1.amazonaws.com.cn");
+    CHECK_STR_EQ(cfg.endpoint_host, "dynamodb.cn-north-1.amazonaws.com.cn");
+    CHECK_STR_EQ(cfg.sts_endpoint, "https://sts.cn-north-1.amazonaws.com.cn");
+    config_clean_up(&cfg);
+    struct fake_env fips_profile = {{CREDS, {"AWS_CONFIG_FILE", conf}, {"AWS_PROFILE", "fips"}}};
+    CHECK_INT_EQ(load(&cfg, &fips_profile, &err), 0);
+    CHECK_STR_EQ(cfg.endpoint, "https://dynamodb-fips.us-west-2.amazonaws.com");
+    config_clean_up(&cfg);
+    struct fake_env fips = {{CREDS, {"AWS_REGION", "eu-west-1"}, {"AWS_USE_FIPS_ENDPOINT", "TRUE"}}};
+    CHECK_INT_EQ(load(&cfg, &fips, &err), 0);
+    CHECK_STR_EQ(cfg.endpoint, "https://dynamodb-fips.eu-west-1.amazonaws.com");
+    config_clean_up(&cfg);
+    struct fake_env dual = {{CREDS, {"AWS_REGION", "eu-west-1"}, {"AWS_USE_DUALSTACK_ENDPOINT", "true"}}};
+    CHECK_INT_EQ(load(&cfg, &dual, &err), 0);
+    CHECK_STR_EQ(cfg.endpoint, "https://dynamodb.eu-west-1.api.aws");
+    CHECK_STR_EQ(cfg.endpoint_host, "dynamodb.eu-west-1.api.aws");
+    config_clean_up(&cfg);
+    struct fake_env both = {{CREDS, {"AWS_REGION", "us-east-2"}, {"AWS_USE_DUALSTACK_ENDPOINT", "true"},
+                             {"AWS_USE_FIPS_ENDPOINT", "true"}}};
+    CHECK_INT_EQ(load(&cfg, &both, &err), 0);
+    CHECK_STR_EQ(cfg.endpoint, "https://dynamodb-fips.us-east-2.api.aws");
+    config_clean_up(&cfg);
+    struct fake_env cn_dual = {{CREDS, {"AWS_REGION", "cn-northwest-1"}, {"AWS_USE_DUALSTACK_ENDPOINT", "true"}}};
+    CHECK_INT_EQ(load(&cfg, &cn_dual, &err), 0);
+    CHECK_STR_EQ(cfg.endpoint, "https://dynamodb.cn-northwest-1.api.amazonwebservices.com.cn");
+    config_clean_up(&cfg);
+
+    /* Errors: one line naming the setting, exit 2 in main. */
+    struct fake_env fips_and_url = {{CREDS, {"AWS_USE_FIPS_ENDPOINT", "true"}, {"AWS_ENDPOINT_URL", "https://x.example.com"}}};
+    expect_error(&fips_and_url, "AWS_ENDPOINT_URL", __LINE__);
+    struct fake_env fips_bad = {{CREDS, {"AWS_USE_FIPS_ENDPOINT", "yes please"}}};
+    expect_error(&fips_bad, "AWS_USE_FIPS_ENDPOINT", __LINE__);
+    struct fake_env dual_iso = {{CREDS, {"AWS_REGION", "us-iso-east-1"}, {"AWS_USE_DUALSTACK_ENDPOINT", "true"}}};
+    expect_error(&dual_iso, "AWS_USE_DUALSTACK_ENDPOINT", __LINE__);
+    struct fake_env ignore_bad = {{CREDS, {"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "2"}}};
+    expect_error(&ignore_bad, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", __LINE__);
+    char bad_conf[64];
+    write_file(bad_conf, "[default]\nregion = Mars/1\n[profile broken]\nendpoint_url = ftp://x\n");
+    struct fake_env bad_region = {{CREDS, {"AWS_CONFIG_FILE", bad_conf}}};
+    expect_error(&bad_region, "region (profile default)", __LINE__);
+    struct fake_env bad_url = {{CREDS, {"AWS_CONFIG_FILE", bad_conf}, {"AWS_PROFILE", "broken"}, {"AWS_REGION", "us-east-1"}}};
+    expect_error(&bad_url, "endpoint_url (profile broken)", __LINE__);
+    char syntax[64];
+    write_file(syntax, "[default\nregion = us-east-1\n");
+    struct fake_env bad_file = {{CREDS, {"AWS_CONFIG_FILE", syntax}}};
+    expect_error(&bad_file, "line 1", __LINE__);
+    /* A profile file that does not exist is no profile at all, as in the SDKs. */
+    struct fake_env missing = {{CREDS, {"AWS_CONFIG_FILE", "/nonexistent/usersvc/config"},
+                                {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/usersvc/credentials"}}};
+    CHECK_INT_EQ(load(&cfg, &missing, &err), 0);
+    CHECK_STR_EQ(cfg.region, "us-east-1");
+    config_clean_up(&cfg);
+    /* The credentials file is read too (its settings win over the config file's). */
+    char creds_file[64];
+    write_file(creds_file, "[default]\nregion = sa-east-1\n");
+    struct fake_env cred_region = {{CREDS, {"AWS_CONFIG_FILE", conf}, {"AWS_SHARED_CREDENTIALS_FILE", creds_file}}};
+    CHECK_INT_EQ(load(&cfg, &cred_region, &err), 0);
+    CHECK_STR_EQ(cfg.region, "sa-east-1");
+    config_clean_up(&cfg);
+    /* The legacy DYNAMODB_ENDPOINT comes after the profile's endpoint_url. */
+    struct fake_env legacy = {{CREDS, {"AWS_CONFIG_FILE", conf}, {"DYNAMODB_ENDPOINT", "http://127.0.0.1:3"}}};
+    CHECK_INT_EQ(load(&cfg, &legacy, &err), 0);
+    CHECK_STR_EQ(cfg.endpoint, "https://profile.example.com");
+    config_clean_up(&cfg);
+    unlink(conf);
+    unlink(bad_conf);
+    unlink(syntax);
+    unlink(creds_file);
+    buf_clean_up(&err);
+}
+
+static void test_ca_bundle(void)
+{
+    struct config cfg;
+    struct buf err = BUF_INIT;
+    struct fake_env none = {{CREDS}};
+    CHECK_INT_EQ(load(&cfg, &none, &err), 0);
+    CHECK(cfg.ca_bundle == NULL);
+    config_clean_up(&cfg);
+    char pem[64];
+    write_file(pem, "-----BEGIN CERTIFICATE-----\n");
+    struct fake_env set = {{CREDS, {"AWS_CA_BUNDLE", pem}}};
+    CHECK_INT_EQ(load(&cfg, &set, &err), 0);
+    CHECK_STR_EQ(cfg.ca_bundle, pem);
+    config_clean_up(&cfg);
+    unlink(pem);
+    /* A bundle that cannot be read fails start-up, naming the variable and the file. */
+    struct fake_env missing = {{CREDS, {"AWS_CA_BUNDLE", "/nonexistent/ca.pem"}}};
+    expect_error(&missing, "AWS_CA_BUNDLE: cannot read '/nonexistent/ca.pem'", __LINE__);
+    char conf[64];
+    write_file(conf, "[default]\nca_bundle = /nonexistent/profile-ca.pem\n");
+    struct fake_env profile = {{CREDS, {"AWS_CONFIG_FILE", conf}}};
+    expect_error(&profile, "ca_bundle (profile)", __LINE__);
+    unlink(conf);
+    buf_clean_up(&err);
+}
+
+static void test_proxies(void)
+{
+    struct config cfg;
+    struct buf err = BUF_INIT;
+    struct fake_env none = {{CREDS}};
+    CHECK_INT_EQ(load(&cfg, &none, &err), 0);
+    CHECK(cfg.https_proxy == NULL && cfg.http_proxy == NULL && cfg.no_proxy == NULL);
+    CHECK(config_proxy_for(&cfg, cfg.endpoint) == NULL);
+    config_clean_up(&cfg);
+
+    /* Upper case alone works; lower case wins when both are set (curl's and botocore's order). */
+    struct fake_env upper = {{CREDS, {"HTTPS_PROXY", "http://proxy:3128"}, {"HTTP_PROXY", "http://plain:8080"},
+                              {"NO_PROXY", "localhost,.internal"}}};
+    CHECK_INT_EQ(load(&cfg, &upper, &err), 0);
+    CHECK_STR_EQ(cfg.https_proxy, "http://proxy:3128");
+    CHECK_STR_EQ(cfg.http_proxy, "http://plain:8080");
+    CHECK_STR_EQ(cfg.no_proxy, "localhost,.internal");
+    CHECK_STR_EQ(config_proxy_for(&cfg, "https://dynamodb.us-east-1.amazonaws.com"), "http://proxy:3128");
+    CHECK_STR_EQ(config_proxy_for(&cfg, "http://127.0.0.1:8000"), "http://plain:8080");
+    CHECK(config_proxy_for(&cfg, "ftp://x") == NULL);
+    config_clean_up(&cfg);
+    struct fake_env both = {{CREDS, {"HTTPS_PROXY", "http://upper:1"}, {"https_proxy", "lower:2"},
+                             {"HTTP_PROXY", "http://upper:3"}, {"http_proxy", "http://lower:4"},
+                             {"NO_PROXY", "upper"}, {"no_proxy", "lower"}}};
+    CHECK_INT_EQ(load(&cfg, &both, &err), 0);
+    CHECK_STR_EQ(cfg.https_proxy, "lower:2"); /* no scheme: curl takes http:// */
+    CHECK_STR_EQ(cfg.http_proxy, "http://lower:4");
+    CHECK_STR_EQ(cfg.no_proxy, "lower");
+    config_clean_up(&cfg);
+    /* Empty counts as unset, as everywhere. */
+    struct fake_env empty = {{CREDS, {"https_proxy", ""}, {"HTTPS_PROXY", "http://upper:1"}}};
+    CHECK_INT_EQ(load(&cfg, &empty, &err), 0);
+    CHECK_STR_EQ(cfg.https_proxy, "http://upper:1");
+    config_clean_up(&cfg);
+    /* Only HTTP_PROXY: an https endpoint goes direct. */
+    struct fake_env http_only = {{CREDS, {"HTTP_PROXY", "http://plain:8080"}}};
+    CHECK_INT_EQ(load(&cfg, &http_only, &err), 0);
+    CHECK(config_proxy_for(&cfg, cfg.endpoint) == NULL);
+    config_clean_up(&cfg);
+
+    /* Bad values: one line naming the variable, never the value (it may hold a password). */
+    static const char *const bad[][2] = {
+        {"HTTPS_PROXY", "socks5://u:hunter2@proxy:1080"},
+        {"https_proxy", "http://u:hunter2@proxy :3128"},
+        {"HTTP_PROXY", "http://"},
+        {"http_proxy", "http://u:hunter2@proxy\r\n:1"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct fake_env env = {{CREDS, {bad[i][0], bad[i][1]}}};
+        expect_error(&env, bad[i][0], __LINE__);
+        CHECK_INT_EQ(load(&cfg, &env, &err), -1);
+        CHECK(strstr(buf_cstr(&err), "hunter2") == NULL);
+        config_clean_up(&cfg);
+    }
+    buf_clean_up(&err);
+}
+
+static void test_retry_settings(void)
+{
+    struct config cfg;
+    struct buf err = BUF_INIT;
+    struct fake_env none = {{CREDS}};
+    CHECK_INT_EQ(load(&cfg, &none, &err), 0);
+    CHECK_INT_EQ(cfg.max_attempts, 4);
+    CHECK_INT_EQ(cfg.retry_mode, RETRYQUOTA_MODE_STANDARD);
+    config_clean_up(&cfg);
+    struct fake_env one = {{CREDS, {"AWS_MAX_ATTEMPTS", "1"}, {"AWS_RETRY_MODE", "Standard"}}};
+    CHECK_INT_EQ(load(&cfg, &one, &err), 0);
+    CHECK_INT_EQ(cfg.max_attempts, 1);
+    config_clean_up(&cfg);
+    struct fake_env zero = {{CREDS, {"AWS_MAX_ATTEMPTS", "0"}}};
+    expect_error(&zero, "AWS_MAX_ATTEMPTS", __LINE__);
+    struct fake_env word = {{CREDS, {"AWS_MAX_ATTEMPTS", "three"}}};
+    expect_error(&word, "AWS_MAX_ATTEMPTS", __LINE__);
+    struct fake_env mode = {{CREDS, {"AWS_RETRY_MODE", "aggressive"}}};
+    expect_error(&mode, "AWS_RETRY_MODE", __LINE__);
+    buf_clean_up(&err);
+}
+
 int main(void)
 {
     RUN(test_defaults);
@@ -476,5 +749,9 @@ int main(void)
     RUN(test_plain_http_elsewhere);
     RUN(test_https_elsewhere);
     RUN(test_errors);
+    RUN(test_sdk_endpoints);
+    RUN(test_ca_bundle);
+    RUN(test_proxies);
+    RUN(test_retry_settings);
     return check_summary();
 }
