@@ -26,7 +26,8 @@
 struct httpc_config {
     size_t max_in_flight;      /* requests (and so connections) at once; more wait in the queue. 0: 128 */
     size_t max_response_bytes; /* a longer body ends the request with HTTPC_TOO_LARGE. 0: 16 MiB */
-    const char *ca_bundle;     /* CURLOPT_CAINFO: a PEM file of extra trust; NULL: the system's */
+    const char *ca_bundle;     /* a PEM file of extra trust (CURLOPT_CAINFO; the system's CA directory
+                                * stays trusted through CURLOPT_CAPATH); NULL: the system's only */
     const char *proxy;         /* "http://proxy:3128"; NULL: no proxy, and no per-request proxy lookups */
     const char *no_proxy;      /* hosts that bypass proxy (curl's NO_PROXY syntax); NULL: none */
     const char *user_agent;    /* NULL: "usersvc/<version>" */
@@ -52,7 +53,8 @@ struct httpc_response {
     /* Values of the request's want_headers, same order; NULL when absent. A repeated header keeps its last value. */
     const char *headers[HTTPC_MAX_WANTED];
     /* Without a response: a description that is the same for every request that met the same failure
-     * ("Couldn't connect to server (Connection refused)"), fit for logs. "" with a response. */
+     * ("Couldn't connect to server (Connection refused)", "TLS certificate verification failed:
+     * self-signed certificate in certificate chain"), fit for logs. "" with a response. */
     const char *error;
     /* curl's own detail (may hold timings and addresses): debug logs only. "" when none. */
     const char *error_detail;

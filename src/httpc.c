@@ -3,11 +3,13 @@
 #include "httpc.h"
 
 #include <curl/curl.h>
+#include <openssl/x509.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,7 +40,7 @@ struct handle {
 
 struct httpc_client {
     size_t max_in_flight, max_response_bytes;
-    char *ca_bundle, *proxy, *no_proxy, *user_agent;
+    char *ca_bundle, *ca_path, *proxy, *no_proxy, *user_agent;
 
     struct httpc_request *queue; /* accepted, not started; urgent ones first, then oldest first */
     struct httpc_request **queue_tail;
@@ -153,12 +155,17 @@ static struct handle *acquire_handle(struct httpc_client *c)
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (c->ca_bundle != NULL)
+    /* CURLOPT_CAINFO replaces the default bundle file; the system's hashed directory stays trusted
+     * through CURLOPT_CAPATH (OpenSSL looks in both), so the bundle is extra trust, not the only trust. */
+    if (c->ca_bundle != NULL) {
         curl_easy_setopt(easy, CURLOPT_CAINFO, c->ca_bundle);
-    /* A proxy is configured once; without one, "" keeps curl from looking up proxy variables per request. */
+        if (c->ca_path != NULL)
+            curl_easy_setopt(easy, CURLOPT_CAPATH, c->ca_path);
+    }
+    /* A proxy is configured once; without one, "" keeps curl from looking up proxy variables per request,
+     * and an explicit no-proxy list ("" for none) keeps it from reading no_proxy per request. */
     curl_easy_setopt(easy, CURLOPT_PROXY, c->proxy != NULL ? c->proxy : "");
-    if (c->no_proxy != NULL)
-        curl_easy_setopt(easy, CURLOPT_NOPROXY, c->no_proxy);
+    curl_easy_setopt(easy, CURLOPT_NOPROXY, c->no_proxy != NULL ? c->no_proxy : "");
     curl_easy_setopt(easy, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L); /* a proxy's CONNECT answer is not the response */
     curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, (long)RECEIVE_BUFFER);
     curl_easy_setopt(easy, CURLOPT_USERAGENT, c->user_agent);
@@ -314,7 +321,18 @@ static void finish(struct httpc_client *c, struct handle *h, CURLcode code)
          * differ; its code and the errno are the same for every request that met the same failure. */
         curl_easy_getinfo(h->easy, CURLINFO_OS_ERRNO, &os_errno);
         char errno_text[64];
-        if (os_errno != 0)
+        /* curl checks the host name itself after OpenSSL's chain check and leaves the verify result at
+         * X509_V_ERR_UNSPECIFIED (curl 7.88, OpenSSL 3) when only the name is wrong. */
+        long verify = X509_V_ERR_UNSPECIFIED;
+        if (code == CURLE_PEER_FAILED_VERIFICATION)
+            curl_easy_getinfo(h->easy, CURLINFO_SSL_VERIFYRESULT, &verify);
+        if (code == CURLE_PEER_FAILED_VERIFICATION && verify != X509_V_OK && verify != X509_V_ERR_UNSPECIFIED &&
+            verify != X509_V_ERR_HOSTNAME_MISMATCH && verify != X509_V_ERR_IP_ADDRESS_MISMATCH)
+            snprintf(error, sizeof error, "TLS certificate verification failed: %s",
+                     X509_verify_cert_error_string(verify));
+        else if (code == CURLE_PEER_FAILED_VERIFICATION)
+            snprintf(error, sizeof error, "TLS certificate verification failed: the certificate does not name the host");
+        else if (os_errno != 0)
             snprintf(error, sizeof error, "%s (%s)", curl_easy_strerror(code),
                      strerror_r((int)os_errno, errno_text, sizeof errno_text)); /* GNU: returns the text */
         else
@@ -452,6 +470,17 @@ static char *copy(const char *s)
     return s != NULL ? strdup(s) : NULL;
 }
 
+/* The system's hashed CA directory: libcurl's built-in one (Debian: /etc/ssl/certs), else
+ * /etc/ssl/certs when it exists. NULL when there is none. */
+static const char *system_ca_path(void)
+{
+    const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
+    struct stat st;
+    if (info != NULL && info->capath != NULL)
+        return info->capath;
+    return stat("/etc/ssl/certs", &st) == 0 && S_ISDIR(st.st_mode) ? "/etc/ssl/certs" : NULL;
+}
+
 struct httpc_client *httpc_client_new(const struct httpc_config *cfg)
 {
     struct httpc_client *c = calloc(1, sizeof *c);
@@ -460,6 +489,7 @@ struct httpc_client *httpc_client_new(const struct httpc_config *cfg)
     c->max_in_flight = cfg->max_in_flight > 0 ? cfg->max_in_flight : DEFAULT_IN_FLIGHT;
     c->max_response_bytes = cfg->max_response_bytes > 0 ? cfg->max_response_bytes : DEFAULT_RESPONSE_BYTES;
     c->ca_bundle = copy(cfg->ca_bundle);
+    c->ca_path = copy(cfg->ca_bundle != NULL ? system_ca_path() : NULL);
     c->proxy = copy(cfg->proxy);
     c->no_proxy = copy(cfg->no_proxy);
     c->user_agent = copy(cfg->user_agent != NULL ? cfg->user_agent : "usersvc/" USERSVC_VERSION);
@@ -511,6 +541,7 @@ void httpc_client_free(struct httpc_client *c)
     if (c->epoll_fd >= 0)
         close(c->epoll_fd);
     free(c->ca_bundle);
+    free(c->ca_path);
     free(c->proxy);
     free(c->no_proxy);
     free(c->user_agent);

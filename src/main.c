@@ -189,6 +189,22 @@ static struct creds_cache *start_credentials(const struct config *cfg)
     return cache;
 }
 
+/* Where DynamoDB is and how it is reached, once at start-up. A proxy URL's user and password are not logged. */
+static void log_transport(const struct config *cfg, const char *proxy)
+{
+    char shown[256] = "";
+    if (proxy != NULL) {
+        const char *at = strrchr(proxy, '@');
+        const char *scheme = strstr(proxy, "://");
+        int scheme_len = scheme != NULL && (at == NULL || scheme < at) ? (int)(scheme - proxy) + 3 : 0;
+        snprintf(shown, sizeof shown, ", through proxy %.*s%s%.200s", scheme_len, proxy, at != NULL ? "***@" : "",
+                 at != NULL ? at + 1 : proxy + scheme_len);
+    }
+    log_info("DynamoDB endpoint %s (from %s), region %s (from %s), profile %s%s%s%s", cfg->endpoint,
+             cfg->endpoint_from, cfg->region, cfg->region_from, cfg->profile,
+             cfg->ca_bundle != NULL ? ", extra CA bundle " : "", cfg->ca_bundle != NULL ? cfg->ca_bundle : "", shown);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) {
@@ -235,7 +251,9 @@ int main(int argc, char **argv)
     struct ddb_config ddb_cfg = {
         .endpoint = cfg.endpoint, .endpoint_host = cfg.endpoint_host, .region = cfg.region, .creds = creds,
         .connect_timeout_ms = cfg.connect_timeout_ms, .timeout_ms = cfg.timeout_ms,
+        .ca_bundle = cfg.ca_bundle, .proxy = config_proxy_for(&cfg, cfg.endpoint), .no_proxy = cfg.no_proxy,
     };
+    log_transport(&cfg, ddb_cfg.proxy);
     struct app startup = {.cfg = &cfg, .ddb = ddb_client_new(&ddb_cfg), .table = {cfg.table, cfg.email_index}};
     int table_ok = startup.ddb != NULL && ensure_table(&startup) == 0;
     if (startup.ddb == NULL)

@@ -43,6 +43,10 @@ SVC_LOG=$E2E_TMP/usersvc.log
 MOTO_PID="" SVC_PID="" FINISHED=""
 START_TS=$SECONDS
 
+# The service honours the machine's proxies and extra CA bundle (as the SDKs do): every instance of
+# the run reaches loopback stand-ins directly unless its test sets them (test_tls_proxy.sh).
+unset https_proxy HTTPS_PROXY http_proxy HTTP_PROXY no_proxy NO_PROXY AWS_CA_BUNDLE
+
 # Sanitizer settings for every service instance (harmless for plain builds).
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
