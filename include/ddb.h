@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "creds.h"
+#include "retryquota.h"
 
 struct ddb_config {
     const char *endpoint;      /* "https://dynamodb.us-east-1.amazonaws.com" */
@@ -25,6 +26,9 @@ struct ddb_config {
     const char *ca_bundle;     /* extra trust for https (PEM file); NULL: the system's */
     const char *proxy;         /* NULL: reach DynamoDB directly */
     const char *no_proxy;      /* NULL: none */
+    struct retryquota *quota;  /* the process's retry quota, shared by every client (borrowed, outlives
+                                * them); NULL: retries are not rationed */
+    int max_attempts;          /* per operation, the first included; 0: DDB_MAX_ATTEMPTS */
 };
 
 enum ddb_status {
@@ -94,6 +98,25 @@ enum ddb_retry ddb_classify(int network_error, long http_status, const char *err
 /* Full-jitter backoff before retry number `retry` (1 for the first retry):
  * random % (min(cap, base * 2^(retry-1)) + 1) milliseconds. */
 long ddb_backoff_ms(enum ddb_retry kind, int retry, uint64_t random);
+
+/* 1 when a response may be used: no x-amz-crc32 header (crc32_header NULL), or one naming the CRC-32
+ * of the len body bytes. 0 for a corrupted answer, which the SDKs retry as a transient error. */
+int ddb_crc32_ok(const char *crc32_header, const void *body, size_t len);
+
+/* The wait before retry number `retry`: ddb_backoff_ms, lengthened by an x-amz-retry-after header
+ * (milliseconds; NULL when absent) to at most 5 s more than that, as in the SDKs' standard mode. */
+long ddb_retry_delay_ms(enum ddb_retry kind, int retry, uint64_t random, const char *retry_after);
+
+#define DDB_NO_RETRY (-1)     /* not retryable, out of attempts, or the retry would end past the deadline */
+#define DDB_QUOTA_EMPTY (-2)  /* worth retrying, but the process's retry quota is empty */
+
+/* Decides whether an attempt that failed with `kind` is retried: attempts made so far (1 after the
+ * first), max_attempts, the clock and deadline (monotonic ms), the jitter source and an
+ * x-amz-retry-after value (NULL: none). The quota is consulted last, only for a retry that will
+ * happen, and *cost gets what it took (0 without a quota): hand it to retryquota_on_success when the
+ * operation finally succeeds. Returns the delay in ms (>= 0), DDB_NO_RETRY or DDB_QUOTA_EMPTY. */
+long ddb_retry_plan(enum ddb_retry kind, int attempts, int max_attempts, int64_t now_ms, int64_t deadline_ms,
+                    uint64_t random, const char *retry_after, struct retryquota *quota, int *cost);
 
 /* Points at the text after the last '#' of a __type value (or the whole value). */
 const char *ddb_error_code(const char *type);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "crc32.h"
 #include "httpc.h"
 #include "jsontext.h"
 #include "log.h"
@@ -29,6 +30,7 @@ struct job {
     int64_t deadline_ms;       /* monotonic */
     int64_t retry_at_ms;       /* monotonic, while waiting to retry */
     int attempts;
+    int retry_cost;            /* what the last retry took from the quota: given back on success */
     struct buf lines;          /* this attempt's header lines, each NUL-terminated; storage kept for retries */
     const char *line_ptrs[MAX_LINES];
 };
@@ -37,6 +39,8 @@ struct ddb_client {
     char *endpoint, *endpoint_host, *region, *url;
     long connect_timeout_ms, timeout_ms;
     int stopping;
+    int max_attempts;
+    struct retryquota *quota;  /* shared by every client; NULL: unlimited */
 
     struct httpc_client *http;
     struct job *fresh;         /* sent, not yet signed; oldest first */
@@ -91,6 +95,30 @@ long ddb_backoff_ms(enum ddb_retry kind, int retry, uint64_t random)
     return (long)(random % (uint64_t)(ceiling + 1));
 }
 
+int ddb_crc32_ok(const char *crc32_header, const void *body, size_t len)
+{
+    return crc32_header == NULL || crc32_matches(crc32_header, body, len) == 1;
+}
+
+long ddb_retry_delay_ms(enum ddb_retry kind, int retry, uint64_t random, const char *retry_after)
+{
+    return retryquota_retry_after_ms(retry_after, ddb_backoff_ms(kind, retry, random));
+}
+
+long ddb_retry_plan(enum ddb_retry kind, int attempts, int max_attempts, int64_t now_ms, int64_t deadline_ms,
+                    uint64_t random, const char *retry_after, struct retryquota *quota, int *cost)
+{
+    *cost = 0;
+    if (kind == DDB_RETRY_NO || attempts >= max_attempts || now_ms >= deadline_ms)
+        return DDB_NO_RETRY;
+    long delay = ddb_retry_delay_ms(kind, attempts, random, retry_after);
+    if (now_ms + delay >= deadline_ms)
+        return DDB_NO_RETRY;
+    if (quota != NULL && (*cost = retryquota_acquire(quota, kind == DDB_RETRY_THROTTLE)) == 0)
+        return DDB_QUOTA_EMPTY;
+    return delay;
+}
+
 const char *ddb_error_code(const char *type)
 {
     const char *hash = strrchr(type, '#');
@@ -128,6 +156,9 @@ static int add_line(struct job *job, size_t *n, size_t at[MAX_LINES], const char
 }
 
 static void on_http_done(struct httpc_request *req, const struct httpc_response *resp);
+
+/* Response headers every attempt captures: [0] the body's CRC-32, [1] the server's wish for a retry delay. */
+static const char *const want_headers[] = {"x-amz-crc32", "x-amz-retry-after", NULL};
 
 /* Signs one attempt with the current credentials and hands it to httpc.
  * Returns 0, or -1 (nothing was sent; the job is untouched but for its lines). */
@@ -182,7 +213,7 @@ static int start_attempt(struct ddb_client *c, struct job *job)
 
     job->http = (struct httpc_request){
         .method = "POST", .url = c->url, .header_lines = job->line_ptrs, .n_header_lines = n,
-        .body = job->body, .body_len = job->body_len, .deadline_ms = job->deadline_ms,
+        .body = job->body, .body_len = job->body_len, .want_headers = want_headers, .deadline_ms = job->deadline_ms,
         .connect_timeout_ms = c->connect_timeout_ms, .urgent = job->attempts > 0,
         .callback = on_http_done, .ctx = job,
     };
@@ -266,15 +297,20 @@ static void on_http_done(struct httpc_request *req, const struct httpc_response 
     struct ddb_result result = {
         .http_status = resp->status, .error_code = "", .content_type = content_type, .attempts = job->attempts};
     int network_error = resp->outcome != HTTPC_DONE;
+    int corrupt = !network_error && !ddb_crc32_ok(resp->headers[0], resp->body, resp->body_len);
     if (network_error) {
         result.message = resp->error;
         log_debug("ddb %s attempt %d: %s", job->operation, job->attempts, resp->error_detail);
+    } else if (corrupt) {
+        result.message = "DynamoDB response failed its x-amz-crc32 check";
     } else {
         body = json_loadb(resp->body, resp->body_len, 0, NULL);
         result.body = body;
         if (resp->status >= 200 && resp->status < 300) {
             result.status = body != NULL ? DDB_OK : DDB_BAD_RESPONSE;
             result.message = body != NULL ? "OK" : "DynamoDB answered with a body that is not JSON";
+            if (body != NULL && c->quota != NULL)
+                retryquota_on_success(c->quota, job->retry_cost);
             complete(job, &result);
             json_decref(body);
             return;
@@ -287,18 +323,28 @@ static void on_http_done(struct httpc_request *req, const struct httpc_response 
         result.message = message ? message : "DynamoDB answered with an error";
     }
 
-    enum ddb_retry retry = ddb_classify(network_error, resp->status, result.error_code);
+    /* A corrupted answer is retried as a transient error, whatever it seemed to say (the SDKs do the same). */
+    enum ddb_retry retry = corrupt ? DDB_RETRY_TRANSIENT : ddb_classify(network_error, resp->status, result.error_code);
     int out_of_time = now >= job->deadline_ms - 5; /* curl's timer may fire a hair early */
-    if (retry != DDB_RETRY_NO && !out_of_time && !c->stopping && job->attempts < DDB_MAX_ATTEMPTS) {
-        int64_t at = now + ddb_backoff_ms(retry, job->attempts, next_random(c));
-        if (at < job->deadline_ms) {
-            log_debug("ddb %s attempt %d failed (%s), retrying", job->operation, job->attempts, result.message);
+    if (retry != DDB_RETRY_NO && !out_of_time && !c->stopping) {
+        int cost;
+        long delay = ddb_retry_plan(retry, job->attempts, c->max_attempts, now, job->deadline_ms, next_random(c),
+                                    network_error ? NULL : resp->headers[1], c->quota, &cost);
+        if (delay >= 0) {
+            log_debug("ddb %s attempt %d failed (%s), retrying in %ld ms", job->operation, job->attempts,
+                      result.message, delay);
+            job->retry_cost = cost;
             json_decref(body);
-            schedule_retry(c, job, at);
+            schedule_retry(c, job, now + delay);
             return;
         }
+        if (delay == DDB_QUOTA_EMPTY)
+            log_warn("ddb %s: not retrying (%s): the retry quota is empty after many failures", job->operation,
+                     result.message);
     }
-    if (network_error)
+    if (corrupt)
+        result.status = DDB_BAD_RESPONSE;
+    else if (network_error)
         result.status = out_of_time ? DDB_TIMEOUT : DDB_UNAVAILABLE;
     else if (retry == DDB_RETRY_THROTTLE)
         result.status = DDB_THROTTLED;
@@ -379,6 +425,8 @@ struct ddb_client *ddb_client_new(const struct ddb_config *cfg)
     c->cache = cfg->creds;
     c->connect_timeout_ms = cfg->connect_timeout_ms;
     c->timeout_ms = cfg->timeout_ms;
+    c->max_attempts = cfg->max_attempts > 0 ? cfg->max_attempts : DDB_MAX_ATTEMPTS;
+    c->quota = cfg->quota;
     c->fresh_tail = &c->fresh;
     struct buf url = BUF_INIT;
     if (cfg->endpoint != NULL)

@@ -16,6 +16,7 @@
 #include "httpc.h"
 #include "log.h"
 #include "model.h"
+#include "retryquota.h"
 #include "server.h"
 
 #define STARTUP_WAIT_MS 60000
@@ -248,10 +249,15 @@ int main(int argc, char **argv)
     struct creds_cache *creds = start_credentials(&cfg); /* shared by every worker; freed after them */
     if (creds == NULL)
         goto out;
+    struct retryquota quota; /* one per process: every worker's retries draw on it (SDK standard mode) */
+    retryquota_init(&quota);
+    if (cfg.retry_mode == RETRYQUOTA_MODE_ADAPTIVE_AS_STANDARD)
+        log_info("AWS_RETRY_MODE adaptive: running standard mode (retry quota, no client-side rate limiter)");
     struct ddb_config ddb_cfg = {
         .endpoint = cfg.endpoint, .endpoint_host = cfg.endpoint_host, .region = cfg.region, .creds = creds,
         .connect_timeout_ms = cfg.connect_timeout_ms, .timeout_ms = cfg.timeout_ms,
         .ca_bundle = cfg.ca_bundle, .proxy = config_proxy_for(&cfg, cfg.endpoint), .no_proxy = cfg.no_proxy,
+        .quota = &quota, .max_attempts = cfg.max_attempts,
     };
     log_transport(&cfg, ddb_cfg.proxy);
     struct app startup = {.cfg = &cfg, .ddb = ddb_client_new(&ddb_cfg), .table = {cfg.table, cfg.email_index}};

@@ -8,7 +8,7 @@
 
 FAULTS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FAKE_DDB=$FAULTS_ROOT/tests/support/fake_ddb.py
-FAULT_MODES=(throttle hang html500 forbidden403 validation garbage200 itemsize)
+FAULT_MODES=(throttle hang html500 forbidden403 validation garbage200 itemsize badcrc badcrc2)
 FAULT_DIR=$(mktemp -d "$E2E_TMP/faults.XXXXXX")
 TIMEOUT_MS=1500          # DYNAMODB_TIMEOUT_MS of every instance but throttle's
 THROTTLE_TIMEOUT_MS=8000 # 1 s base, full jitter, 4 attempts: at most 1+2+4 s of backoff
@@ -218,6 +218,29 @@ if up garbage200; then
 	expect_error 502 bad_gateway "DynamoDB answers 200 with a body that is not JSON"
 	check "garbage200: the error body does not echo the backend's body" \
 		bash -c '! grep -q "not json" <<<"$1"' _ "$BODY"
+fi
+
+# ---- badcrc2 / badcrc: an x-amz-crc32 mismatch is retried; a persistent one is a 502 ----
+if up badcrc2; then
+	use badcrc2
+	req GET "/users/$(rand_uuid)"
+	expect_error 404 user_not_found "two corrupted GetItem answers, then a good one"
+	n=$(fake_count badcrc2 GetItem)
+	check "badcrc2: retried past the CRC mismatches: the fake saw 3 GetItem requests, saw $n" test "$n" = 3
+	req GET /readyz
+	expect_status 200 "badcrc2: answers with a right x-amz-crc32 are used"
+fi
+if up badcrc; then
+	use badcrc
+	req GET "/users/$(rand_uuid)"
+	expect_error 502 bad_gateway "every GetItem answer fails its x-amz-crc32 check"
+	n=$(fake_count badcrc GetItem)
+	check "badcrc: retried as a transient error: the fake saw 4 GetItem requests (1 + 3 retries), saw $n" test "$n" = 4
+	rid=$(hdr X-Request-Id)
+	sleep 0.1
+	check "badcrc: the log line of $rid says the answer failed its x-amz-crc32 check" \
+		grep -qF "bad backend response: DynamoDB response failed its x-amz-crc32 check (HTTP 200" \
+		<(grep -F -- "request_id=$rid " "${S_LOG[badcrc]}")
 fi
 
 # ---- itemsize: 413 item_too_large on writes ----------------------------------

@@ -21,6 +21,10 @@ Modes:
   garbage200  200 with the body "not json"
   itemsize    TransactWriteItems/PutItem/UpdateItem: 400 ValidationException
               "Item size has exceeded the maximum allowed size"; others as ok
+  badcrc      as ok, every answer with an x-amz-crc32 header (zlib's CRC-32 of
+              the body, as DynamoDB sends it), wrong on every GetItem answer
+  badcrc2     as badcrc, but wrong on the first 2 GetItem answers only: a
+              client that retries a CRC mismatch gets the third one right
 
 --delay-ms N waits N ms before every answer (a slow but working backend).
 --ready-file gets the listening port once the socket listens (written
@@ -38,9 +42,11 @@ import socket
 import sys
 import time
 import threading
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODES = ("ok", "throttle", "hang", "html500", "forbidden403", "validation", "garbage200", "itemsize")
+MODES = ("ok", "throttle", "hang", "html500", "forbidden403", "validation", "garbage200", "itemsize",
+         "badcrc", "badcrc2")
 JSON_CT = "application/x-amz-json-1.0"
 WRITE_TARGETS = ("TransactWriteItems", "PutItem", "UpdateItem")
 
@@ -58,6 +64,7 @@ class State:
         self.count_file = count_file
         self.lock = threading.Lock()
         self.counts = {}
+        self.bad_crc_left = {"badcrc": -1, "badcrc2": 2}.get(mode, 0)  # -1: always
         self.stopping = threading.Event()
 
     def count(self, target):
@@ -147,11 +154,14 @@ class Handler(BaseHTTPRequestHandler):
                 self.rfile.readline()
         return b""
 
-    def _send(self, status, content_type, body):
+    def _send(self, status, content_type, body, crc=None):
         data = body.encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
+        if crc is not None:  # "bad": a CRC-32 that is not the body's
+            good = zlib.crc32(data)
+            self.send_header("x-amz-crc32", str(good ^ 0x5A5A5A5A if crc == "bad" else good))
         self.send_header("x-amzn-RequestId", "FAKE0000000000000000000000000000000000000000000000")
         self.end_headers()
         self.wfile.write(data)
@@ -191,7 +201,15 @@ class Handler(BaseHTTPRequestHandler):
         if answer is None:
             self._hang()
             return
-        self._send(*answer)
+        crc = None
+        state = self.server.state
+        if state.mode in ("badcrc", "badcrc2"):
+            crc = "good"
+            with state.lock:
+                if operation == "GetItem" and state.bad_crc_left != 0:
+                    crc = "bad"
+                    state.bad_crc_left -= 1 if state.bad_crc_left > 0 else 0
+        self._send(*answer, crc=crc)
 
     def do_GET(self):
         self.server.state.count("GET " + self.path)

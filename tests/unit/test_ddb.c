@@ -4,9 +4,11 @@
 #include "ddb.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "check.h"
+#include "crc32.h"
 
 static void test_classify(void)
 {
@@ -174,11 +176,86 @@ static void test_result_describe(void)
     CHECK_STR_EQ(ddb_result_describe(&forbidden, small, sizeof small), "no erro");
 }
 
+/* x-amz-crc32: absent is fine, a match is fine, anything else is a corrupted answer. */
+static void test_crc32_ok(void)
+{
+    const char body[] = "{\"Item\":{}}";
+    char good[16];
+    snprintf(good, sizeof good, "%u", (unsigned)crc32_compute(body, strlen(body)));
+    CHECK_INT_EQ(ddb_crc32_ok(NULL, body, strlen(body)), 1);
+    CHECK_INT_EQ(ddb_crc32_ok(good, body, strlen(body)), 1);
+    CHECK_INT_EQ(ddb_crc32_ok("1", body, strlen(body)), 0);
+    CHECK_INT_EQ(ddb_crc32_ok("", body, strlen(body)), 0);
+    CHECK_INT_EQ(ddb_crc32_ok("0x1234", body, strlen(body)), 0);
+    CHECK_INT_EQ(ddb_crc32_ok(good, body, strlen(body) - 1), 0); /* a truncated body */
+    CHECK_INT_EQ(ddb_crc32_ok("0", "", 0), 1);                     /* CRC-32 of nothing */
+    /* A body and its header as moto sends them (zlib.crc32). */
+    CHECK_INT_EQ(ddb_crc32_ok("363771991", "{\"TableNames\": []}", 18), 1);
+}
+
+/* x-amz-retry-after may lengthen the backoff by up to 5 s, never shorten it. */
+static void test_retry_delay(void)
+{
+    uint64_t r = 7; /* transient, retry 1: 7 % 26 = 7 ms */
+    CHECK_INT_EQ(ddb_retry_delay_ms(DDB_RETRY_TRANSIENT, 1, r, NULL), 7);
+    CHECK_INT_EQ(ddb_retry_delay_ms(DDB_RETRY_TRANSIENT, 1, r, "1500"), 1500);
+    CHECK_INT_EQ(ddb_retry_delay_ms(DDB_RETRY_TRANSIENT, 1, r, "2"), 7);
+    CHECK_INT_EQ(ddb_retry_delay_ms(DDB_RETRY_TRANSIENT, 1, r, "60000"), 5007);
+    CHECK_INT_EQ(ddb_retry_delay_ms(DDB_RETRY_TRANSIENT, 1, r, "soon"), 7);
+    CHECK_INT_EQ(ddb_retry_delay_ms(DDB_RETRY_TRANSIENT, 1, r, "-5"), 7);
+    CHECK_INT_EQ(ddb_retry_delay_ms(DDB_RETRY_THROTTLE, 1, 999, "200"), 999);
+}
+
+static void test_retry_plan(void)
+{
+    struct retryquota q;
+    retryquota_init(&q);
+    int cost = -1;
+    /* Not retryable, out of attempts, past the deadline: no retry and nothing taken. */
+    CHECK_INT_EQ(ddb_retry_plan(DDB_RETRY_NO, 1, 4, 0, 5000, 7, NULL, &q, &cost), DDB_NO_RETRY);
+    CHECK_INT_EQ(cost, 0);
+    CHECK_INT_EQ(ddb_retry_plan(DDB_RETRY_TRANSIENT, 4, 4, 0, 5000, 7, NULL, &q, &cost), DDB_NO_RETRY);
+    CHECK_INT_EQ(ddb_retry_plan(DDB_RETRY_TRANSIENT, 1, 1, 0, 5000, 7, NULL, &q, &cost), DDB_NO_RETRY); /* AWS_MAX_ATTEMPTS=1 */
+    CHECK_INT_EQ(ddb_retry_plan(DDB_RETRY_TRANSIENT, 1, 4, 5000, 5000, 7, NULL, &q, &cost), DDB_NO_RETRY);
+    CHECK_INT_EQ(ddb_retry_plan(DDB_RETRY_TRANSIENT, 1, 4, 0, 1000, 7, "1500", &q, &cost), DDB_NO_RETRY); /* retry-after past the deadline */
+    CHECK_INT_EQ(retryquota_available(&q), 500);
+    /* A transient retry costs 14, a throttling one 5. */
+    CHECK_INT_EQ(ddb_retry_plan(DDB_RETRY_TRANSIENT, 1, 4, 0, 5000, 7, NULL, &q, &cost), 7);
+    CHECK_INT_EQ(cost, 14);
+    CHECK_INT_EQ(retryquota_available(&q), 486);
+    CHECK_INT_EQ(ddb_retry_plan(DDB_RETRY_THROTTLE, 2, 10, 0, 60000, 5, "1500", &q, &cost), 1500);
+    CHECK_INT_EQ(cost, 5);
+    CHECK_INT_EQ(retryquota_available(&q), 481);
+    retryquota_on_success(&q, 5);
+    CHECK_INT_EQ(retryquota_available(&q), 486);
+    /* Drained: 486 / 14 = 34 more transient retries, then DDB_QUOTA_EMPTY; throttling ones (5) still fit the rest. */
+    int n = 0;
+    while (ddb_retry_plan(DDB_RETRY_TRANSIENT, 1, 4, 0, 5000, 7, NULL, &q, &cost) >= 0)
+        n++;
+    CHECK_INT_EQ(n, 34);
+    CHECK_INT_EQ(retryquota_available(&q), 10);
+    CHECK_INT_EQ(ddb_retry_plan(DDB_RETRY_TRANSIENT, 1, 4, 0, 5000, 7, NULL, &q, &cost), DDB_QUOTA_EMPTY);
+    CHECK_INT_EQ(cost, 0);
+    CHECK_INT_EQ(ddb_retry_plan(DDB_RETRY_THROTTLE, 1, 4, 0, 5000, 7, NULL, &q, &cost), 7);
+    CHECK_INT_EQ(ddb_retry_plan(DDB_RETRY_THROTTLE, 1, 4, 0, 5000, 7, NULL, &q, &cost), 7);
+    CHECK_INT_EQ(ddb_retry_plan(DDB_RETRY_THROTTLE, 1, 4, 0, 5000, 7, NULL, &q, &cost), DDB_QUOTA_EMPTY);
+    /* First-try successes refill it one token each. */
+    for (int i = 0; i < 14; i++)
+        retryquota_on_success(&q, 0);
+    CHECK_INT_EQ(ddb_retry_plan(DDB_RETRY_TRANSIENT, 1, 4, 0, 5000, 7, NULL, &q, &cost), 7);
+    /* Without a quota nothing is rationed. */
+    CHECK_INT_EQ(ddb_retry_plan(DDB_RETRY_TRANSIENT, 1, 4, 0, 5000, 7, NULL, NULL, &cost), 7);
+    CHECK_INT_EQ(cost, 0);
+}
+
 int main(void)
 {
     RUN(test_classify);
     RUN(test_backoff_bounds);
     RUN(test_error_code);
     RUN(test_result_describe);
+    RUN(test_crc32_ok);
+    RUN(test_retry_delay);
+    RUN(test_retry_plan);
     return check_summary();
 }
