@@ -263,7 +263,10 @@ int main(int argc, char **argv)
         .quota = &quota, .max_attempts = cfg.max_attempts,
     };
     log_transport(&cfg, ddb_cfg.proxy);
-    struct app startup = {.cfg = &cfg, .ddb = ddb_client_new(&ddb_cfg), .table = {cfg.table, cfg.email_index}};
+    /* Start-up paces its own DescribeTable loop: it does not ration its retries, so workers start with a full quota. */
+    struct ddb_config startup_cfg = ddb_cfg;
+    startup_cfg.quota = NULL;
+    struct app startup = {.cfg = &cfg, .ddb = ddb_client_new(&startup_cfg), .table = {cfg.table, cfg.email_index}};
     int table_ok = startup.ddb != NULL && ensure_table(&startup) == 0;
     if (startup.ddb == NULL)
         fprintf(stderr, "usersvc: cannot start the DynamoDB client\n");
