@@ -95,6 +95,11 @@ enum ddb_retry ddb_classify(int network_error, long http_status, const char *err
  * random % (min(cap, base * 2^(retry-1)) + 1) milliseconds. */
 long ddb_backoff_ms(enum ddb_retry kind, int retry, uint64_t random);
 
+/* 1 when an error answer says the credentials were refused in a way a refresh can cure: DynamoDB's
+ * ExpiredTokenException, UnrecognizedClientException, InvalidSignatureException (error_code), or,
+ * without a JSON code, an STS-style XML body with Code InvalidClientTokenId or ExpiredToken. */
+int ddb_credentials_rejected(long http_status, const char *error_code, const char *body, size_t body_len);
+
 /* Points at the text after the last '#' of a __type value (or the whole value). */
 const char *ddb_error_code(const char *type);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "log.h"
 
 static void test_value(void)
 {
@@ -226,10 +227,20 @@ static void rotating_destroy(struct creds_provider *self)
 {
 }
 
+/* Each read moves 100 s on: past any back-off, so every refresh_if_due refreshes. */
+static int64_t racing_clock(void *ctx)
+{
+    int64_t *t = ctx;
+    return *t += 100;
+}
+
 static void test_threads(void)
 {
     struct rotating src = {.base = {.name = "rotating", .get = rotating_get, .destroy = rotating_destroy}};
-    struct creds_cache *cache = creds_cache_new(&(struct creds_cache_options){.source = &src.base});
+    int64_t t = 0;
+    log_set_level(LOG_WARN); /* a line per refresh otherwise */
+    struct creds_cache *cache = creds_cache_new(
+        &(struct creds_cache_options){.source = &src.base, .now_s = racing_clock, .clock_ctx = &t});
     struct reader readers[3];
     pthread_t threads[3];
     for (int i = 0; i < 3; i++) {
