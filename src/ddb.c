@@ -160,10 +160,12 @@ static int start_attempt(struct ddb_client *c, struct job *job)
 {
     c->creds = creds_cache_snapshot(c->cache, c->creds, &c->creds_generation);
     const struct creds *creds = c->creds;
-    if (creds == NULL || (job->creds_ticket != 0 && creds_cache_refreshes(c->cache) < job->creds_ticket))
-        return 1;
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
+    /* Expired credentials are no credentials: the request waits for the refresh under way. */
+    if (creds == NULL || wall.tv_sec >= creds->expiration ||
+        (job->creds_ticket != 0 && creds_cache_refreshes(c->cache) < job->creds_ticket))
+        return 1;
     char amz_date[17], date[9];
     if (sigv4_format_time(wall.tv_sec, amz_date, date) != 0)
         return -1;

@@ -242,3 +242,32 @@ st=$?
 check "no credentials for a non-local endpoint: exit status 2 (got $st)" test "$st" = 2
 check "that failure is one line naming the providers tried" \
 	bash -c '[[ $(wc -l <"$1") == 1 ]] && grep -q "no AWS credentials for https://dynamodb.eu-west-1.amazonaws.com; tried: .*environment.*web-identity.*container.*ec2-imds" "$1"' _ "$CR_LOG"
+
+# ---- no valid credentials for a while: /readyz answers 503, requests wait and then succeed ---------
+# Keys live 5 s and are refreshed 1 s ahead; the fake holds that refresh 4 s, so they expire meanwhile.
+if fake_start gap --expires-in 5 --refresh-margin 100; then
+	GP_PID=$FAKE_PID GP_PORT=$FAKE_PORT
+	printf 'gap-token' >"$E2E_TMP/gap-token"
+	printf 'gap-token\n' >>"$E2E_TMP/secrets"
+	cr_start gap AWS_CONTAINER_CREDENTIALS_FULL_URI="http://127.0.0.1:$GP_PORT/v2/credentials/usersvc" \
+		AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE="$E2E_TMP/gap-token" USERSVC_CREDENTIALS_REFRESH_WINDOW_S=1 \
+		DYNAMODB_TIMEOUT_MS=10000
+	if cr_ready gap; then
+		curl -s -o /dev/null --max-time 5 -X POST \
+			"http://127.0.0.1:$GP_PORT/_fake/fail?path=/v2/credentials&count=1&status=0&delay=4"
+		seen=""
+		for ((i = 0; i < 100; i++)); do
+			[[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$CR_URL/readyz") == 503 ]] && { seen=1; break; }
+			sleep 0.1
+		done
+		check "gap: /readyz answers 503 while the credentials are expired" test -n "$seen"
+		BASE_URL=$CR_URL
+		req GET /users/"$(rand_uuid)"
+		expect_status 404 "gap: a request without valid credentials waits for the refresh, then is served"
+		BASE_URL=$CR_BASE_SAVED
+		check "gap: it waited for the refresh (${ELAPSED}s)" awk -v e="$ELAPSED" 'BEGIN { exit !(e > 0.3) }'
+		check "gap: /readyz answers 200 again" wait_ok "$CR_PID" "$CR_URL/readyz" 50
+	fi
+	cr_stop gap
+	stop_pid "$GP_PID" 5
+fi
