@@ -6,7 +6,10 @@
  * requests in flight, the rest queued). Every attempt is signed with SigV4
  * using the credentials cache's current snapshot (re-signed on each retry),
  * retried with full-jitter backoff when DynamoDB says it is worth it, and
- * bounded by a deadline: the callback always comes. */
+ * bounded by a deadline: the callback always comes. An operation that finds
+ * no valid credentials waits (within its deadline) for the cache's refresh;
+ * one whose credentials DynamoDB refuses (ddb_credentials_rejected) forces one
+ * refresh and is retried once with what it brings. */
 #ifndef USERSVC_DDB_H
 #define USERSVC_DDB_H
 
