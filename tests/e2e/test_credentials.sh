@@ -271,3 +271,33 @@ if fake_start gap --expires-in 5 --refresh-margin 100; then
 	cr_stop gap
 	stop_pid "$GP_PID" 5
 fi
+
+# ---- role_arn + source_profile: STS AssumeRole signed with the source profile's keys, at moto -------
+# shellcheck disable=SC1090
+AR_ARN=$( (. "$E2E_MOTO_ADMIN_CREDS"; AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY \
+	python3 - "$E2E_MOTO_URL" <<'PY'
+import json, sys, boto3
+iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1")
+sts = boto3.client("sts", endpoint_url=sys.argv[1], region_name="us-east-1")
+me = sts.get_caller_identity()["Arn"]
+trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": me}, "Action": "sts:AssumeRole"}]}
+arn = iam.create_role(RoleName="usersvc-e2e-assume", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+iam.put_role_policy(RoleName="usersvc-e2e-assume", PolicyName="ddb", PolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]}))
+print(arn)
+PY
+) 2>"$E2E_TMP/assume-role-setup.err")
+if [[ $AR_ARN == arn:aws:iam::* ]]; then
+	(. "$E2E_MOTO_ADMIN_CREDS"; printf '%s\n' "$AWS_SECRET_ACCESS_KEY" >>"$E2E_TMP/secrets"
+	 printf '[profile admin]\naws_access_key_id = %s\naws_secret_access_key = %s\n\n[profile assume]\nrole_arn = %s\nsource_profile = admin\nrole_session_name = usersvc-e2e-assume\n' \
+		"$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" "$AR_ARN" >"$E2E_TMP/aws-config-assume")
+	cr_start assume AWS_CONFIG_FILE="$E2E_TMP/aws-config-assume" AWS_PROFILE=assume AWS_ENDPOINT_URL_STS="$E2E_MOTO_URL"
+	if cr_ready assume; then
+		cr_provider_line assume profile-assume-role
+		check "assume role: the key is a session key from moto's STS" grep -qE "access key id ASIA" "$CR_LOG"
+		cr_crud assume
+	fi
+	cr_stop assume
+else
+	fail "assume role: could not create the role in moto: $(tail -c 300 "$E2E_TMP/assume-role-setup.err")"
+fi
