@@ -11,8 +11,8 @@
  *
  * - A provider is one small interface: get (asynchronous: the callback gets a
  *   new reference or an error) and destroy. Each source of credentials
- *   (static keys today; environment, profile files, web identity, container,
- *   IMDS, and the chain of them later) is a provider. A provider whose answer
+ *   (static keys, profile files, web identity, container, IMDS, credential_process:
+ *   credschain.h) is a provider. A provider whose answer
  *   needs no I/O may call back from inside get; one that does I/O calls back
  *   from the thread that drives its I/O (a worker's loop), which may not be the
  *   caller's thread.
