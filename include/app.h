@@ -19,6 +19,7 @@ struct app {
     struct ddb_client *ddb;
     struct model_table table;
     struct app_counters *counters; /* this worker's own; NULL before the workers start */
+    struct creds_cache *creds;     /* the process's credentials (borrowed): /readyz is 503 without valid ones */
 };
 
 /* Routes and handles one exchange: fills ex->resp, or defers it (see http.h). */

@@ -11,8 +11,8 @@
  *
  * - A provider is one small interface: get (asynchronous: the callback gets a
  *   new reference or an error) and destroy. Each source of credentials
- *   (static keys today; environment, profile files, web identity, container,
- *   IMDS, and the chain of them later) is a provider. A provider whose answer
+ *   (static keys, profile files, web identity, container, IMDS, credential_process:
+ *   credschain.h) is a provider. A provider whose answer
  *   needs no I/O may call back from inside get; one that does I/O calls back
  *   from the thread that drives its I/O (a worker's loop), which may not be the
  *   caller's thread.
@@ -100,7 +100,11 @@ struct creds_cache_options {
     int64_t refresh_ahead_s;       /* refresh this long before expiration; 0: 300 */
     int64_t (*now_s)(void *ctx);   /* wall clock in seconds; NULL: CLOCK_REALTIME */
     void *clock_ctx;
+    struct creds *initial;         /* credentials already fetched (start-up); the cache takes a new reference */
 };
+
+#define CREDS_CACHE_MAX_WAKERS 256
+#define CREDS_CACHE_RETRY_MAX_S 30 /* failed background refreshes back off 1, 2, 4 ... up to this */
 
 struct creds_cache;
 
@@ -115,8 +119,28 @@ struct creds_cache *creds_cache_new(const struct creds_cache_options *options);
 struct creds_provider *creds_cache_provider(struct creds_cache *cache);
 
 /* Starts a background refresh when the cached credentials are missing or
- * within refresh_ahead_s of expiring and none is in flight. Any thread. */
+ * within refresh_ahead_s of expiring, none is in flight and the last failed
+ * (or still expiring) refresh is old enough (1 s, doubling to
+ * CREDS_CACHE_RETRY_MAX_S while they fail). Any thread. */
 void creds_cache_refresh_if_due(struct creds_cache *cache);
+
+/* A signer was told its credentials (held, may be NULL) are expired or not
+ * recognised: starts a refresh now unless one is in flight or the current
+ * credentials are already others than held. Returns the ticket to wait for:
+ * once creds_cache_refreshes reaches it, the credentials to retry with are
+ * there (or the refresh failed). Any thread. */
+uint64_t creds_cache_force_refresh(struct creds_cache *cache, const struct creds *held);
+
+/* How many refreshes have ended (success or failure). One atomic load. Any thread. */
+uint64_t creds_cache_refreshes(const struct creds_cache *cache);
+
+/* 1 when the cache holds credentials valid now (not expired), else 0. Any thread. */
+int creds_cache_valid(struct creds_cache *cache);
+
+/* A new eventfd the cache writes to each time a refresh ends, so a worker
+ * waiting for credentials wakes up. The cache owns it (closed by
+ * creds_cache_free). Returns -1 on failure. Before the workers start. */
+int creds_cache_add_waker(struct creds_cache *cache);
 
 /* For signers: held is the caller's reference (or NULL), *generation the
  * generation it was taken at (0 at first). Returns held when nothing changed

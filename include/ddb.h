@@ -6,7 +6,10 @@
  * requests in flight, the rest queued). Every attempt is signed with SigV4
  * using the credentials cache's current snapshot (re-signed on each retry),
  * retried with full-jitter backoff when DynamoDB says it is worth it, and
- * bounded by a deadline: the callback always comes. */
+ * bounded by a deadline: the callback always comes. An operation that finds
+ * no valid credentials waits (within its deadline) for the cache's refresh;
+ * one whose credentials DynamoDB refuses (ddb_credentials_rejected) forces one
+ * refresh and is retried once with what it brings. */
 #ifndef USERSVC_DDB_H
 #define USERSVC_DDB_H
 
@@ -117,6 +120,11 @@ long ddb_retry_delay_ms(enum ddb_retry kind, int retry, uint64_t random, const c
  * operation finally succeeds. Returns the delay in ms (>= 0), DDB_NO_RETRY or DDB_QUOTA_EMPTY. */
 long ddb_retry_plan(enum ddb_retry kind, int attempts, int max_attempts, int64_t now_ms, int64_t deadline_ms,
                     uint64_t random, const char *retry_after, struct retryquota *quota, int *cost);
+
+/* 1 when an error answer says the credentials were refused in a way a refresh can cure: DynamoDB's
+ * ExpiredTokenException, UnrecognizedClientException, InvalidSignatureException (error_code), or,
+ * without a JSON code, an STS-style XML body with Code InvalidClientTokenId or ExpiredToken. */
+int ddb_credentials_rejected(long http_status, const char *error_code, const char *body, size_t body_len);
 
 /* Points at the text after the last '#' of a __type value (or the whole value). */
 const char *ddb_error_code(const char *type);

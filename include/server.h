@@ -5,7 +5,7 @@
  *
  * It runs one worker thread per server_worker: each has its own MHD daemon
  * on the shared port (SO_REUSEPORT) and drives its own event sources (the
- * DynamoDB client's HTTP client; later others such as a credential refresher)
+ * DynamoDB client's HTTP client, the credentials waker, on worker 0 the credentials loop)
  * from the same epoll loop, so a request is read, sent, completed and answered
  * without leaving its thread. */
 #ifndef USERSVC_SERVER_H

@@ -130,6 +130,10 @@ static void ready_done(void *ctx, const struct ddb_result *r)
 
 static void ready(const struct app *app, struct http_exchange *ex, const struct route_params *params)
 {
+    if (app->creds != NULL && !creds_cache_valid(app->creds)) {
+        http_respond_error(ex, 503, "not_ready", "no valid AWS credentials", NULL);
+        return;
+    }
     struct ready_op *op = malloc(sizeof *op);
     if (op == NULL) {
         http_respond_error(ex, 503, "not_ready", "out of memory", NULL);

@@ -325,11 +325,7 @@ int config_load(struct config *cfg, const char *(*lookup)(const char *name, void
         buf_append_str(err, "credentials: set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither");
         return -1;
     }
-    if (akid == NULL && !cfg->endpoint_is_local) {
-        buf_append_str(err, "credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are required "
-                            "for an endpoint that is not loopback");
-        return -1;
-    }
+    /* Without them, main asks the rest of the credential provider chain (credschain.h) at start-up. */
     /* Signed requests carry the key id (and a session token) in clear text: over plain http they go
      * to another host only when the operator says so (DynamoDB Local in a compose network). */
     if ((v = env_get(&env, "ALLOW_INSECURE_ENDPOINT")) != NULL &&

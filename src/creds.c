@@ -1,10 +1,17 @@
 /* creds: credential values, the static provider and the shared cache (see creds.h). */
 #include "creds.h"
 
+#include <stdio.h>
+
 #include <pthread.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "log.h"
 
 #define DEFAULT_REFRESH_AHEAD_S 300
 
@@ -112,7 +119,12 @@ struct creds_cache {
     struct creds *current;       /* NULL until the first refresh succeeds */
     int refreshing;              /* one refresh of source in flight */
     struct waiter *waiters;      /* gets waiting for that refresh */
+    int64_t next_try_s;          /* background refreshes wait until then after a failure */
+    int failures;                /* failed refreshes in a row */
     atomic_uint_least64_t generation; /* bumped (release) after current changes; written under lock */
+    atomic_uint_least64_t refreshes;  /* refreshes ended; written under lock */
+    int wakers[CREDS_CACHE_MAX_WAKERS]; /* eventfds written after each refresh; set before threads start */
+    size_t n_wakers;
 };
 
 static int64_t realtime_s(void *ctx)
@@ -139,10 +151,36 @@ static void on_refreshed(void *ctx, struct creds *fresh, const char *error)
     struct waiter *waiters = cache->waiters;
     cache->waiters = NULL;
     cache->refreshing = 0;
+    if (fresh != NULL && !creds_expiring(fresh, now, cache->refresh_ahead_s)) {
+        cache->failures = 0;
+        cache->next_try_s = 0;
+    } else {
+        /* Failed, or answered credentials that are already due: back off rather than ask every tick. */
+        int64_t delay = (int64_t)1 << (cache->failures < 5 ? cache->failures : 5);
+        cache->failures++;
+        cache->next_try_s = now + (delay < CREDS_CACHE_RETRY_MAX_S ? delay : CREDS_CACHE_RETRY_MAX_S);
+    }
+    atomic_fetch_add_explicit(&cache->refreshes, 1, memory_order_release);
     for (struct waiter *w = waiters; w != NULL; w = w->next)
         creds_ref(answer); /* one reference per waiter, taken while current cannot change */
+    char still[128] = "";
+    if (fresh == NULL && answer != NULL)
+        snprintf(still, sizeof still, "%s", answer->access_key_id);
     pthread_mutex_unlock(&cache->lock);
     creds_unref(old);
+    /* The same failure gives the same line, so log.c collapses an outage into one line and a count. */
+    if (fresh != NULL)
+        log_info("credentials refreshed from %s: access key id %s", fresh->provider, fresh->access_key_id);
+    else if (still[0] != '\0')
+        log_warn("credentials: refresh failed (%s); still signing with access key id %s until it expires",
+                 error != NULL ? error : "no credentials", still);
+    else
+        log_warn("credentials: refresh failed (%s); no valid credentials: requests wait, /readyz answers 503",
+                 error != NULL ? error : "no credentials");
+    uint64_t one = 1;
+    for (size_t i = 0; i < cache->n_wakers; i++)
+        if (write(cache->wakers[i], &one, sizeof one) < 0 && errno != EAGAIN)
+            break; /* a full counter already wakes the worker */
     while (waiters != NULL) {
         struct waiter *w = waiters;
         waiters = w->next;
@@ -207,6 +245,11 @@ struct creds_cache *creds_cache_new(const struct creds_cache_options *options)
     cache->now_s = options->now_s != NULL ? options->now_s : realtime_s;
     cache->clock_ctx = options->clock_ctx;
     atomic_init(&cache->generation, 0);
+    atomic_init(&cache->refreshes, 0);
+    if (options->initial != NULL) {
+        cache->current = creds_ref(options->initial);
+        atomic_init(&cache->generation, 1);
+    }
     return cache;
 }
 
@@ -219,13 +262,53 @@ void creds_cache_refresh_if_due(struct creds_cache *cache)
 {
     int64_t now = cache->now_s(cache->clock_ctx);
     pthread_mutex_lock(&cache->lock);
-    int start = !cache->refreshing &&
+    int start = !cache->refreshing && now >= cache->next_try_s &&
                 (cache->current == NULL || creds_expiring(cache->current, now, cache->refresh_ahead_s));
     if (start)
         cache->refreshing = 1;
     pthread_mutex_unlock(&cache->lock);
     if (start)
         start_refresh(cache);
+}
+
+uint64_t creds_cache_force_refresh(struct creds_cache *cache, const struct creds *held)
+{
+    pthread_mutex_lock(&cache->lock);
+    uint64_t done = atomic_load_explicit(&cache->refreshes, memory_order_relaxed);
+    int start = 0;
+    uint64_t ticket = done + 1;
+    if (cache->current != held && cache->current != NULL)
+        ticket = done; /* already replaced: retry with what is there */
+    else if (!cache->refreshing)
+        start = cache->refreshing = 1;
+    pthread_mutex_unlock(&cache->lock);
+    if (start)
+        start_refresh(cache);
+    return ticket;
+}
+
+uint64_t creds_cache_refreshes(const struct creds_cache *cache)
+{
+    return atomic_load_explicit(&cache->refreshes, memory_order_acquire);
+}
+
+int creds_cache_valid(struct creds_cache *cache)
+{
+    int64_t now = cache->now_s(cache->clock_ctx);
+    pthread_mutex_lock(&cache->lock);
+    int valid = cache->current != NULL && !creds_expiring(cache->current, now, 0);
+    pthread_mutex_unlock(&cache->lock);
+    return valid;
+}
+
+int creds_cache_add_waker(struct creds_cache *cache)
+{
+    if (cache->n_wakers == CREDS_CACHE_MAX_WAKERS)
+        return -1;
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd >= 0)
+        cache->wakers[cache->n_wakers++] = fd;
+    return fd;
 }
 
 struct creds *creds_cache_snapshot(struct creds_cache *cache, struct creds *held, uint64_t *generation)
@@ -246,6 +329,8 @@ void creds_cache_free(struct creds_cache *cache)
         return;
     creds_provider_destroy(cache->source);
     creds_unref(cache->current);
+    for (size_t i = 0; i < cache->n_wakers; i++)
+        close(cache->wakers[i]);
     pthread_mutex_destroy(&cache->lock);
     free(cache);
 }

@@ -31,6 +31,8 @@ struct job {
     int64_t retry_at_ms;       /* monotonic, while waiting to retry */
     int attempts;
     int retry_cost;            /* what the last retry took from the quota: given back on success */
+    int forced;                /* a refused-credentials answer already forced one refresh */
+    uint64_t creds_ticket;     /* while waiting: creds_cache_refreshes must reach this (0: any credentials) */
     struct buf lines;          /* this attempt's header lines, each NUL-terminated; storage kept for retries */
     const char *line_ptrs[MAX_LINES];
 };
@@ -46,6 +48,8 @@ struct ddb_client {
     struct job *fresh;         /* sent, not yet signed; oldest first */
     struct job **fresh_tail;
     struct job *retries;       /* sorted by retry_at_ms */
+    struct job *waiting;       /* no credentials yet, or waiting for a forced refresh; oldest first */
+    struct job **waiting_tail;
 
     struct creds_cache *cache;
     struct creds *creds;       /* the snapshot signed with (a reference), NULL before the first */
@@ -119,6 +123,26 @@ long ddb_retry_plan(enum ddb_retry kind, int attempts, int max_attempts, int64_t
     return delay;
 }
 
+int ddb_credentials_rejected(long http_status, const char *error_code, const char *body, size_t body_len)
+{
+    static const char *const json_codes[] = {"ExpiredTokenException", "UnrecognizedClientException",
+                                             "InvalidSignatureException"};
+    /* STS-style XML, as moto (and some proxies in front of AWS) answer auth failures. */
+    static const char *const xml_codes[] = {"<Code>InvalidClientTokenId</Code>", "<Code>ExpiredToken</Code>",
+                                            "<Code>ExpiredTokenException</Code>"};
+    if (http_status != 400 && http_status != 403)
+        return 0;
+    for (size_t i = 0; i < sizeof json_codes / sizeof json_codes[0]; i++)
+        if (strcmp(error_code, json_codes[i]) == 0)
+            return 1;
+    if (error_code[0] != '\0' || body == NULL)
+        return 0;
+    for (size_t i = 0; i < sizeof xml_codes / sizeof xml_codes[0]; i++)
+        if (memmem(body, body_len, xml_codes[i], strlen(xml_codes[i])) != NULL)
+            return 1;
+    return 0;
+}
+
 const char *ddb_error_code(const char *type)
 {
     const char *hash = strrchr(type, '#');
@@ -161,15 +185,18 @@ static void on_http_done(struct httpc_request *req, const struct httpc_response 
 static const char *const want_headers[] = {"x-amz-crc32", "x-amz-retry-after", NULL};
 
 /* Signs one attempt with the current credentials and hands it to httpc.
- * Returns 0, or -1 (nothing was sent; the job is untouched but for its lines). */
+ * Returns 0, 1 when it must wait for credentials (nothing was sent), or -1 (nothing was sent; the job
+ * is untouched but for its lines). */
 static int start_attempt(struct ddb_client *c, struct job *job)
 {
     c->creds = creds_cache_snapshot(c->cache, c->creds, &c->creds_generation);
     const struct creds *creds = c->creds;
-    if (creds == NULL)
-        return -1;
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
+    /* Expired credentials are no credentials: the request waits for the refresh under way. */
+    if (creds == NULL || wall.tv_sec >= creds->expiration ||
+        (job->creds_ticket != 0 && creds_cache_refreshes(c->cache) < job->creds_ticket))
+        return 1;
     char amz_date[17], date[9];
     if (sigv4_format_time(wall.tv_sec, amz_date, date) != 0)
         return -1;
@@ -223,10 +250,24 @@ static int start_attempt(struct ddb_client *c, struct job *job)
     return 0;
 }
 
+/* Holds a job until credentials come (creds_cache wakes the worker) or its deadline passes. */
+static void park(struct ddb_client *c, struct job *job)
+{
+    job->next = NULL;
+    *c->waiting_tail = job;
+    c->waiting_tail = &job->next;
+}
+
 static void start_or_fail(struct ddb_client *c, struct job *job)
 {
-    if (start_attempt(c, job) != 0)
+    int rc = start_attempt(c, job);
+    if (rc == 1) {
+        park(c, job);
+        if (job->creds_ticket == 0)
+            creds_cache_refresh_if_due(c->cache);
+    } else if (rc != 0) {
         complete_status(job, DDB_UNAVAILABLE, "could not start a DynamoDB request");
+    }
 }
 
 static void schedule_retry(struct ddb_client *c, struct job *job, int64_t at)
@@ -321,6 +362,17 @@ static void on_http_done(struct httpc_request *req, const struct httpc_response 
             message = json_string_value(json_object_get(body, "Message"));
         result.error_code = type ? ddb_error_code(type) : "";
         result.message = message ? message : "DynamoDB answered with an error";
+        if (!job->forced && !c->stopping && now < job->deadline_ms - 5 &&
+            ddb_credentials_rejected(resp->status, result.error_code, resp->body, resp->body_len)) {
+            /* Expired or rotated away: one refresh, then one retry signed with what it brings. */
+            job->forced = 1;
+            log_info("ddb %s: DynamoDB refused the credentials (HTTP %ld); refreshing them and retrying once",
+                     job->operation, resp->status);
+            job->creds_ticket = creds_cache_force_refresh(c->cache, c->creds);
+            json_decref(body);
+            park(c, job);
+            return;
+        }
     }
 
     /* A corrupted answer is retried as a transient error, whatever it seemed to say (the SDKs do the same). */
@@ -366,6 +418,16 @@ int ddb_client_timeout_ms(const struct ddb_client *c)
     if (c->fresh != NULL)
         return 0;
     int wait = httpc_client_timeout_ms(c->http);
+    if (c->waiting != NULL) { /* the cache's waker ends the wait early; this bounds deadlines and retries */
+        int64_t first = c->waiting->deadline_ms;
+        for (const struct job *j = c->waiting->next; j != NULL; j = j->next)
+            if (j->deadline_ms < first)
+                first = j->deadline_ms;
+        int64_t until = first - httpc_now_ms();
+        int w = until <= 0 ? 0 : until > 1000 ? 1000 : (int)until;
+        if (wait < 0 || w < wait)
+            wait = w;
+    }
     if (c->retries != NULL) {
         int64_t until = c->retries->retry_at_ms - httpc_now_ms();
         int retry = until <= 0 ? 0 : until > 1000 ? 1000 : (int)until;
@@ -379,6 +441,22 @@ int ddb_client_timeout_ms(const struct ddb_client *c)
 static int submit(struct ddb_client *c)
 {
     int n = 0;
+    if (c->waiting != NULL) {
+        struct job *job = c->waiting;
+        c->waiting = NULL;
+        c->waiting_tail = &c->waiting;
+        int64_t now = httpc_now_ms();
+        while (job != NULL) {
+            struct job *next = job->next;
+            job->next = NULL;
+            if (now >= job->deadline_ms - 5)
+                complete_status(job, DDB_UNAVAILABLE, "no valid AWS credentials came before the deadline");
+            else
+                start_or_fail(c, job); /* parks it again while it must still wait */
+            job = next;
+            n++;
+        }
+    }
     if (c->retries != NULL) {
         int64_t now = httpc_now_ms();
         while (c->retries != NULL && c->retries->retry_at_ms <= now) {
@@ -428,6 +506,7 @@ struct ddb_client *ddb_client_new(const struct ddb_config *cfg)
     c->max_attempts = cfg->max_attempts > 0 ? cfg->max_attempts : DDB_MAX_ATTEMPTS;
     c->quota = cfg->quota;
     c->fresh_tail = &c->fresh;
+    c->waiting_tail = &c->waiting;
     struct buf url = BUF_INIT;
     if (cfg->endpoint != NULL)
         buf_concat(&url, cfg->endpoint, "/");
@@ -489,6 +568,11 @@ void ddb_client_free(struct ddb_client *c)
     while (c->retries != NULL) {
         struct job *job = c->retries;
         c->retries = job->next;
+        complete_status(job, DDB_SHUTDOWN, "the service is shutting down");
+    }
+    while (c->waiting != NULL) {
+        struct job *job = c->waiting;
+        c->waiting = job->next;
         complete_status(job, DDB_SHUTDOWN, "the service is shutting down");
     }
     struct job *job = c->fresh;

@@ -4,14 +4,18 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "config.h"
 #include "creds.h"
+#include "credschain.h"
+#include "credsio.h"
 #include "ddb.h"
 #include "httpc.h"
 #include "log.h"
@@ -38,7 +42,10 @@ static const char usage[] =
     "  CONNECTION_MEMORY_BYTES (4096: request headers up to about 3 KB)\n"
     "  HEADER_TIMEOUT_MS (10000)  BODY_TIMEOUT_MS (10000)  KEEPALIVE_TIMEOUT_MS (60000)\n"
     "  MAX_CONNECTIONS (16384)  MAX_CONNECTIONS_PER_IP (half of MAX_CONNECTIONS; 0 = no limit)\n"
-    "  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (required unless loopback)\n"
+    "  Credentials, the AWS SDKs' chain: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN);\n"
+    "      AWS_PROFILE (default) in AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE; AWS_WEB_IDENTITY_TOKEN_FILE\n"
+    "      + AWS_ROLE_ARN; AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI; EC2 IMDSv2\n"
+    "      (AWS_EC2_METADATA_DISABLED). None yields: local/local for a loopback endpoint, else start-up fails\n"
     "  DYNAMODB_TIMEOUT_MS (5000)  DYNAMODB_CONNECT_TIMEOUT_MS (1000)  THREADS (usable CPUs)\n"
     "  CORS_ALLOW_ORIGIN (*)  CURSOR_SECRET (the table name)  LOG_LEVEL (info)\n"
     "See README.md for the API.\n";
@@ -160,36 +167,92 @@ static const char *lookup_env(const char *name, void *ctx)
     return getenv(name);
 }
 
-struct creds_wait {
-    int done;
-    struct creds *creds;
-};
-
-static void creds_ready(void *ctx, struct creds *creds, const char *error)
+/* The waker of a worker's loop: the cache writes to it when a refresh ends, so requests waiting for
+ * credentials go on at once. The cache owns the descriptor. */
+static int waker_timeout_ms(void *ctx)
 {
-    struct creds_wait *wait = ctx;
-    wait->creds = creds;
-    wait->done = 1;
+    return -1;
 }
 
-/* The process's credentials: today the static keys of the configuration (or the loopback dummies),
- * behind the cache every worker's DynamoDB client signs from. Returns NULL with a line on stderr. */
-static struct creds_cache *start_credentials(const struct config *cfg)
+static void waker_run(void *ctx, int fd_ready)
 {
-    const char *name = getenv("AWS_ACCESS_KEY_ID") != NULL ? "environment" : "loopback-dummy";
-    struct creds_provider *source =
-        creds_static_new(cfg->access_key_id, cfg->secret_access_key, cfg->session_token, name);
-    struct creds_cache *cache = source != NULL ? creds_cache_new(&(struct creds_cache_options){.source = source})
-                                               : NULL;
-    struct creds_wait wait = {0};
-    /* The static provider answers at once; providers with I/O will prime the cache on a loop. */
-    if (cache == NULL || creds_provider_get(creds_cache_provider(cache), creds_ready, &wait) != 0 || !wait.done ||
-        wait.creds == NULL) {
-        fprintf(stderr, "usersvc: cannot set up the credentials\n");
-        creds_cache_free(cache);
-        return NULL;
+    uint64_t count;
+    if (fd_ready && read((int)(intptr_t)ctx, &count, sizeof count) < 0)
+        log_debug("credentials waker: nothing to read");
+}
+
+static void waker_close(void *ctx)
+{
+}
+
+/* The credentials loop as worker 0's event source. */
+static int credsio_source_timeout_ms(void *ctx)
+{
+    return credsio_timeout_ms(ctx);
+}
+
+static void credsio_source_run(void *ctx, int fd_ready)
+{
+    credsio_run(ctx, fd_ready);
+}
+
+static void credsio_source_close(void *ctx)
+{
+    credsio_stop(ctx); /* other workers may still post until they stop: main frees it after them */
+}
+
+#define CHAIN_GET_TIMEOUT_MS 90000 /* bounds each provider at start-up; their own timeouts are shorter */
+
+/* Resolves the provider chain once, driving io from this thread, and puts the winner behind the cache
+ * every worker signs from. Returns NULL with one line on stderr and *exit_status set. */
+static struct creds_cache *start_credentials(const struct config *cfg, struct credsio *io, int *exit_status)
+{
+    struct buf err = BUF_INIT, tried = BUF_INIT;
+    struct credschain_candidates candidates = {.n = 0};
+    struct creds_provider *provider = NULL;
+    struct creds *creds = NULL;
+    struct creds_cache *cache = NULL;
+    long window_s;
+    *exit_status = 2;
+    if (credschain_refresh_window(lookup_env, NULL, &window_s, &err) != 0 ||
+        credschain_build(&candidates, io, lookup_env, NULL, &err) != 0) {
+        fprintf(stderr, "usersvc: %s\n", buf_cstr(&err));
+        goto out;
     }
-    creds_unref(wait.creds);
+    if (credschain_first(&candidates, io, CHAIN_GET_TIMEOUT_MS, &provider, &creds, &tried) != 0) {
+        if (!cfg->endpoint_is_local) {
+            fprintf(stderr, "usersvc: no AWS credentials for %s; tried: %s\n", cfg->endpoint, buf_cstr(&tried));
+            goto out;
+        }
+        /* A loopback DynamoDB (moto, DynamoDB Local) accepts any key: `make run` works with none set. */
+        log_info("credentials: none from the chain (tried: %s); dummy keys for the loopback endpoint",
+                 buf_cstr(&tried));
+        provider = creds_static_new("local", "local", NULL, "local-dummy");
+        creds = creds_new("local", "local", NULL, CREDS_NO_EXPIRY, "local-dummy");
+    }
+    *exit_status = 1;
+    if (provider == NULL || creds == NULL) {
+        creds_provider_destroy(provider);
+        fprintf(stderr, "usersvc: cannot set up the credentials: out of memory\n");
+        goto out;
+    }
+    cache = creds_cache_new(&(struct creds_cache_options){
+        .source = provider, .refresh_ahead_s = window_s, .initial = creds});
+    if (cache == NULL) {
+        fprintf(stderr, "usersvc: cannot set up the credentials: out of memory\n");
+        goto out;
+    }
+    credsio_set_cache(io, cache);
+    char expiry[64] = "do not expire";
+    if (creds->expiration != CREDS_NO_EXPIRY)
+        snprintf(expiry, sizeof expiry, "expire in %lld s, refreshed %ld s ahead",
+                 (long long)(creds->expiration - time(NULL)), window_s);
+    log_info("credentials from %s: access key id %s (%s)", creds->provider, creds->access_key_id, expiry);
+out:
+    creds_unref(creds);
+    credschain_clean_up(&candidates);
+    buf_clean_up(&err);
+    buf_clean_up(&tried);
     return cache;
 }
 
@@ -249,9 +312,25 @@ int main(int argc, char **argv)
         config_clean_up(&cfg);
         return 1;
     }
-    struct creds_cache *creds = start_credentials(&cfg); /* shared by every worker; freed after them */
+    /* The credential providers' loop: driven by this thread until the workers start, then by worker 0. */
+    /* STS goes through the egress proxy like DynamoDB; the metadata addresses (IMDS, the container agent) are
+     * link-local and never proxied, as the SDKs' docs ask operators to arrange with NO_PROXY. */
+    struct buf no_proxy = BUF_INIT;
+    buf_concat(&no_proxy, "169.254.169.254,169.254.170.2,169.254.170.23,fd00:ec2::254,fd00:ec2::23",
+               cfg.no_proxy ? "," : "", cfg.no_proxy ? cfg.no_proxy : "");
+    struct credsio *credsio = credsio_new(&(struct httpc_config){
+        .max_in_flight = 8, .max_response_bytes = 65536, .ca_bundle = cfg.ca_bundle,
+        .proxy = cfg.sts_endpoint ? config_proxy_for(&cfg, cfg.sts_endpoint) : NULL, .no_proxy = buf_cstr(&no_proxy)});
+    buf_clean_up(&no_proxy);
+    struct creds_cache *creds = NULL;
+    if (credsio == NULL) {
+        fprintf(stderr, "usersvc: cannot start the credentials loop\n");
+        goto out;
+    }
+    creds = start_credentials(&cfg, credsio, &status); /* shared by every worker; freed after them */
     if (creds == NULL)
         goto out;
+    status = 1;
     struct retryquota quota; /* one per process: every worker's retries draw on it (SDK standard mode) */
     retryquota_init(&quota);
     if (cfg.retry_mode == RETRYQUOTA_MODE_ADAPTIVE_AS_STANDARD)
@@ -266,7 +345,8 @@ int main(int argc, char **argv)
     /* Start-up paces its own DescribeTable loop: it does not ration its retries, so workers start with a full quota. */
     struct ddb_config startup_cfg = ddb_cfg;
     startup_cfg.quota = NULL;
-    struct app startup = {.cfg = &cfg, .ddb = ddb_client_new(&startup_cfg), .table = {cfg.table, cfg.email_index}};
+    struct app startup = {.cfg = &cfg, .ddb = ddb_client_new(&startup_cfg), .table = {cfg.table, cfg.email_index},
+                          .creds = creds};
     int table_ok = startup.ddb != NULL && ensure_table(&startup) == 0;
     if (startup.ddb == NULL)
         fprintf(stderr, "usersvc: cannot start the DynamoDB client\n");
@@ -284,8 +364,9 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < n; i++) {
         apps[i] = (struct app){.cfg = &cfg, .ddb = ddb_client_new(&ddb_cfg), .table = {cfg.table, cfg.email_index},
-                               .counters = &counters[i]};
-        if (apps[i].ddb == NULL) {
+                               .counters = &counters[i], .creds = creds};
+        int waker = creds_cache_add_waker(creds);
+        if (apps[i].ddb == NULL || waker < 0) {
             fprintf(stderr, "usersvc: cannot start the DynamoDB client\n");
             for (size_t j = 0; j <= i; j++)
                 ddb_client_free(apps[j].ddb);
@@ -293,9 +374,14 @@ int main(int argc, char **argv)
         }
         workers[i] = (struct server_worker){
             .app = &apps[i],
-            .sources = {{ddb_client_fd(apps[i].ddb), source_timeout_ms, source_run, source_close, apps[i].ddb}},
-            .n_sources = 1,
+            .sources = {{ddb_client_fd(apps[i].ddb), source_timeout_ms, source_run, source_close, apps[i].ddb},
+                        {waker, waker_timeout_ms, waker_run, waker_close, (void *)(intptr_t)waker}},
+            .n_sources = 2,
         };
+        if (i == 0) /* the credentials loop: refreshes and provider I/O for the whole process */
+            workers[i].sources[workers[i].n_sources++] =
+                (struct server_source){credsio_fd(credsio), credsio_source_timeout_ms, credsio_source_run,
+                                       credsio_source_close, credsio};
     }
     server = server_start(&cfg, workers, n, &err); /* owns the clients from here on */
     if (server == NULL) {
@@ -315,7 +401,9 @@ out:
     free(workers);
     free(counters);
     free(apps);
+    credsio_stop(credsio); /* before the cache: completes what a provider still waits for */
     creds_cache_free(creds);
+    credsio_free(credsio);
     httpc_global_cleanup();
     config_clean_up(&cfg);
     buf_clean_up(&err);

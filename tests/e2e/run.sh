@@ -174,6 +174,12 @@ export E2E_MOTO_URL=http://127.0.0.1:$MOTO_PORT
 export E2E_MOTO_ADMIN_CREDS=$E2E_TMP/moto.admin
 export E2E_AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID E2E_AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+# Every instance consults the credential provider chain: keep it on this machine and off the
+# developer's own ~/.aws (tests that want IMDS or a profile set these themselves).
+export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=$E2E_TMP/no-aws-config \
+	AWS_SHARED_CREDENTIALS_FILE=$E2E_TMP/no-aws-credentials
+unset AWS_WEB_IDENTITY_TOKEN_FILE AWS_ROLE_ARN AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
+	AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_PROFILE
 
 # ---- the service ------------------------------------------------------------
 # If this script is SIGKILLed (no trap runs), the kernel still sends the

@@ -7,8 +7,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
+#include "log.h"
 
 static void test_value(void)
 {
@@ -169,6 +171,74 @@ static void test_cache(void)
     CHECK_INT_EQ(f.destroyed, 1);
 }
 
+/* Start-up's value, back-off of background refreshes, forced refreshes with tickets, wakers. */
+static void test_cache_refresh_rules(void)
+{
+    struct fake f = {.base = {.name = "fake", .get = fake_get, .destroy = fake_destroy}};
+    struct creds *initial = creds_new("AK0", "S0", NULL, 1000, "fake");
+    struct creds_cache *cache = creds_cache_new(&(struct creds_cache_options){
+        .source = &f.base, .refresh_ahead_s = 100, .now_s = clock_fake, .initial = initial});
+    int waker = creds_cache_add_waker(cache);
+    CHECK(waker >= 0);
+    fake_now = 500;
+    uint64_t gen = 0;
+    struct creds *held = creds_cache_snapshot(cache, NULL, &gen);
+    CHECK(held == initial); /* the start-up value is there at once */
+    CHECK_INT_EQ(creds_cache_valid(cache), 1);
+    creds_cache_refresh_if_due(cache);
+    CHECK_INT_EQ(f.gets, 0); /* not due yet */
+
+    /* Due: a background refresh; it fails, and the next waits 1 s, then 2 s. */
+    fake_now = 950;
+    creds_cache_refresh_if_due(cache);
+    CHECK_INT_EQ(f.gets, 1);
+    fake_answer(&f, NULL, "down");
+    uint64_t count = 0;
+    CHECK_INT_EQ(read(waker, &count, sizeof count), (long)sizeof count); /* the worker is woken */
+    CHECK_INT_EQ(count, 1);
+    CHECK_INT_EQ(creds_cache_refreshes(cache), 1);
+    creds_cache_refresh_if_due(cache);
+    CHECK_INT_EQ(f.gets, 1);
+    fake_now = 951;
+    creds_cache_refresh_if_due(cache);
+    CHECK_INT_EQ(f.gets, 2);
+    fake_answer(&f, NULL, "down");
+    fake_now = 952;
+    creds_cache_refresh_if_due(cache);
+    CHECK_INT_EQ(f.gets, 2);
+    fake_now = 953;
+    creds_cache_refresh_if_due(cache);
+    CHECK_INT_EQ(f.gets, 3);
+
+    /* A forced refresh joins the one in flight: the ticket is its end. */
+    uint64_t ticket = creds_cache_force_refresh(cache, held);
+    CHECK_INT_EQ(f.gets, 3);
+    CHECK_INT_EQ(ticket, creds_cache_refreshes(cache) + 1);
+    struct creds *next = creds_new("AK1", "S1", NULL, 5000, "fake");
+    fake_answer(&f, next, NULL);
+    CHECK(creds_cache_refreshes(cache) >= ticket);
+    /* Forcing with credentials already replaced: nothing starts, the ticket is already reached. */
+    ticket = creds_cache_force_refresh(cache, held);
+    CHECK_INT_EQ(f.gets, 3);
+    CHECK(creds_cache_refreshes(cache) >= ticket);
+    held = creds_cache_snapshot(cache, held, &gen);
+    CHECK(held == next);
+    /* Forcing with the current ones starts a refresh even though they are not due. */
+    ticket = creds_cache_force_refresh(cache, held);
+    CHECK_INT_EQ(f.gets, 4);
+    CHECK(creds_cache_refreshes(cache) < ticket);
+    fake_answer(&f, NULL, "down");
+    CHECK(creds_cache_refreshes(cache) >= ticket);
+    CHECK(creds_cache_snapshot(cache, held, &gen) == held); /* failed: the valid ones stay */
+
+    /* Expired: not valid (for /readyz), however they were obtained. */
+    fake_now = 5000;
+    CHECK_INT_EQ(creds_cache_valid(cache), 0);
+    creds_unref(held);
+    creds_unref(initial);
+    creds_cache_free(cache);
+}
+
 static void test_static(void)
 {
     struct creds_provider *p = creds_static_new("AKID", "SECRET", "TOKEN", "environment");
@@ -226,10 +296,20 @@ static void rotating_destroy(struct creds_provider *self)
 {
 }
 
+/* Each read moves 100 s on: past any back-off, so every refresh_if_due refreshes. */
+static int64_t racing_clock(void *ctx)
+{
+    int64_t *t = ctx;
+    return *t += 100;
+}
+
 static void test_threads(void)
 {
     struct rotating src = {.base = {.name = "rotating", .get = rotating_get, .destroy = rotating_destroy}};
-    struct creds_cache *cache = creds_cache_new(&(struct creds_cache_options){.source = &src.base});
+    int64_t t = 0;
+    log_set_level(LOG_WARN); /* a line per refresh otherwise */
+    struct creds_cache *cache = creds_cache_new(
+        &(struct creds_cache_options){.source = &src.base, .now_s = racing_clock, .clock_ctx = &t});
     struct reader readers[3];
     pthread_t threads[3];
     for (int i = 0; i < 3; i++) {
@@ -250,6 +330,7 @@ int main(void)
 {
     RUN(test_value);
     RUN(test_cache);
+    RUN(test_cache_refresh_rules);
     RUN(test_static);
     RUN(test_threads);
     return check_summary();
