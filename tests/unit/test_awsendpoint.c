@@ -7,19 +7,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "fake_env.h"
 
-struct fake_env {
-    const char *pairs[12][2];
-};
-
-static const char *lookup(const char *name, void *ctx)
-{
-    const struct fake_env *env = ctx;
-    for (size_t i = 0; i < 12 && env->pairs[i][0] != NULL; i++)
-        if (strcmp(env->pairs[i][0], name) == 0)
-            return env->pairs[i][1];
-    return NULL;
-}
 
 static const char *const PROFILE = "[default]\n"
                                    "region = eu-central-1\n"
@@ -52,7 +41,7 @@ static int resolve(struct awsendpoint *ep, struct fake_env *env, const char *pro
     struct buf perr = BUF_INIT;
     struct awsprofile_set *set = awsprofile_parse(PROFILE, strlen(PROFILE), AWSPROFILE_CONFIG, &perr);
     buf_reset(err);
-    int rc = awsendpoint_resolve(ep, lookup, env, set, profile, err);
+    int rc = awsendpoint_resolve(ep, fake_env_lookup, env, set, profile, err);
     awsprofile_set_free(set);
     buf_clean_up(&perr);
     return rc;
@@ -85,7 +74,7 @@ static void test_region(void)
     CHECK_STR_EQ(ep.region_from, "default");
     awsendpoint_clean_up(&ep);
 
-    CHECK_INT_EQ(awsendpoint_resolve(&ep, lookup, &none, NULL, "default", &err), 0); /* no files at all */
+    CHECK_INT_EQ(awsendpoint_resolve(&ep, fake_env_lookup, &none, NULL, "default", &err), 0); /* no files at all */
     CHECK_STR_EQ(ep.region, "us-east-1");
     CHECK_STR_EQ(ep.dynamodb_url, "https://dynamodb.us-east-1.amazonaws.com");
     awsendpoint_clean_up(&ep);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fake_env.h"
 
 static struct awsprofile_set *parse(const char *text, enum awsprofile_file kind, struct buf *err)
 {
@@ -416,18 +417,6 @@ static void test_expand_home(void)
     buf_clean_up(&out);
 }
 
-struct fake_env {
-    const char *pairs[8][2];
-};
-
-static const char *lookup(const char *name, void *ctx)
-{
-    const struct fake_env *env = ctx;
-    for (size_t i = 0; i < 8 && env->pairs[i][0] != NULL; i++)
-        if (strcmp(env->pairs[i][0], name) == 0)
-            return env->pairs[i][1];
-    return NULL;
-}
 
 static void test_files_load(void)
 {
@@ -438,7 +427,7 @@ static void test_files_load(void)
     struct fake_env env = {{{"AWS_PROFILE", "app"}, {"AWS_CONFIG_FILE", config},
                             {"AWS_SHARED_CREDENTIALS_FILE", creds}, {"HOME", "/nonexistent-home"}}};
     struct awsprofile_files f;
-    CHECK_INT_EQ(awsprofile_files_load(&f, lookup, &env, &err), 0);
+    CHECK_INT_EQ(awsprofile_files_load(&f, fake_env_lookup, &env, &err), 0);
     CHECK_STR_EQ(f.profile, "app");
     CHECK_INT_EQ(f.profile_from_env, 1);
     CHECK_STR_EQ(f.config_path, config);
@@ -451,7 +440,7 @@ static void test_files_load(void)
 
     /* Defaults: profile "default", files under HOME (missing there: empty). */
     struct fake_env home = {{{"HOME", "/nonexistent-home"}, {"AWS_PROFILE", ""}}};
-    CHECK_INT_EQ(awsprofile_files_load(&f, lookup, &home, &err), 0);
+    CHECK_INT_EQ(awsprofile_files_load(&f, fake_env_lookup, &home, &err), 0);
     CHECK_STR_EQ(f.profile, "default");
     CHECK_INT_EQ(f.profile_from_env, 0);
     CHECK_STR_EQ(f.config_path, "/nonexistent-home/.aws/config");
@@ -461,7 +450,7 @@ static void test_files_load(void)
 
     /* No HOME: the default files cannot be named, so there are none. */
     struct fake_env none = {{{NULL, NULL}}};
-    CHECK_INT_EQ(awsprofile_files_load(&f, lookup, &none, &err), 0);
+    CHECK_INT_EQ(awsprofile_files_load(&f, fake_env_lookup, &none, &err), 0);
     CHECK(f.config_path == NULL && f.credentials_path == NULL && f.set != NULL);
     awsprofile_files_clean_up(&f);
 
@@ -470,7 +459,7 @@ static void test_files_load(void)
     write_temp(bad, sizeof bad, "[oops\n");
     struct fake_env broken = {{{"AWS_SHARED_CREDENTIALS_FILE", bad}, {"HOME", "/nonexistent-home"}}};
     buf_reset(&err);
-    CHECK_INT_EQ(awsprofile_files_load(&f, lookup, &broken, &err), -1);
+    CHECK_INT_EQ(awsprofile_files_load(&f, fake_env_lookup, &broken, &err), -1);
     CHECK(strstr(buf_cstr(&err), bad) != NULL && strstr(buf_cstr(&err), "line 1") != NULL);
     awsprofile_files_clean_up(&f);
     unlink(bad);

@@ -10,22 +10,10 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fake_env.h"
 #include "log.h"
 #include "retryquota.h"
 
-/* A fake environment: NULL-terminated name/value pairs. */
-struct fake_env {
-    const char *pairs[32][2];
-};
-
-static const char *lookup(const char *name, void *ctx)
-{
-    const struct fake_env *env = ctx;
-    for (size_t i = 0; i < 32 && env->pairs[i][0] != NULL; i++)
-        if (strcmp(env->pairs[i][0], name) == 0)
-            return env->pairs[i][1];
-    return NULL;
-}
 
 #define CREDS {"AWS_ACCESS_KEY_ID", "AKIDTEST"}, {"AWS_SECRET_ACCESS_KEY", "secret/key+1"}
 
@@ -33,7 +21,7 @@ static const char *lookup(const char *name, void *ctx)
 static int load(struct config *cfg, const struct fake_env *env, struct buf *err)
 {
     buf_reset(err);
-    return config_load(cfg, lookup, (void *)env, err);
+    return config_load(cfg, fake_env_lookup, (void *)env, err);
 }
 
 static void test_defaults(void)

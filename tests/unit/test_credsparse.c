@@ -11,19 +11,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fake_env.h"
 
-struct fake_env {
-    const char *pairs[8][2];
-};
-
-static const char *lookup(const char *name, void *ctx)
-{
-    const struct fake_env *env = ctx;
-    for (size_t i = 0; i < 8 && env->pairs[i][0] != NULL; i++)
-        if (strcmp(env->pairs[i][0], name) == 0)
-            return env->pairs[i][1];
-    return NULL;
-}
 
 static const char *const WEB_IDENTITY_OK =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -364,13 +353,13 @@ static void test_container_config(void)
     struct credsparse_container c;
     struct buf err = BUF_INIT;
     struct fake_env none = {{{NULL, NULL}}};
-    CHECK_INT_EQ(credsparse_container_config(&c, lookup, &none, &err), 1);
+    CHECK_INT_EQ(credsparse_container_config(&c, fake_env_lookup, &none, &err), 1);
     credsparse_container_clean_up(&c);
 
     struct fake_env rel = {{{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc?x=1"},
                             {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/ignored"},
                             {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "tok"}}};
-    CHECK_INT_EQ(credsparse_container_config(&c, lookup, &rel, &err), 0);
+    CHECK_INT_EQ(credsparse_container_config(&c, fake_env_lookup, &rel, &err), 0);
     CHECK_STR_EQ(c.url, "http://169.254.170.2/v2/credentials/abc?x=1");
     CHECK_STR_EQ(c.token, "tok");
     CHECK(c.token_file == NULL);
@@ -380,7 +369,7 @@ static void test_container_config(void)
     struct fake_env full = {{{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials"},
                              {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "/var/run/token"},
                              {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "ignored"}}};
-    CHECK_INT_EQ(credsparse_container_config(&c, lookup, &full, &err), 0);
+    CHECK_INT_EQ(credsparse_container_config(&c, fake_env_lookup, &full, &err), 0);
     CHECK_STR_EQ(c.url, "http://169.254.170.23/v1/credentials");
     CHECK_STR_EQ(c.token_file, "/var/run/token");
     credsparse_container_clean_up(&c);
@@ -403,7 +392,7 @@ static void test_container_config(void)
         struct fake_env e = {{{bad[i].name, bad[i].value},
                               {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "https://creds.example/x"}}};
         buf_reset(&err);
-        CHECK_INT_EQ(credsparse_container_config(&c, lookup, &e, &err), -1);
+        CHECK_INT_EQ(credsparse_container_config(&c, fake_env_lookup, &e, &err), -1);
         CHECK_STR_EQ(buf_cstr(&err), bad[i].error);
         credsparse_container_clean_up(&c);
     }
@@ -515,13 +504,13 @@ static void test_imds(void)
     struct credsparse_imds c;
     struct buf err = BUF_INIT;
     struct fake_env none = {{{NULL, NULL}}};
-    CHECK_INT_EQ(credsparse_imds_config(&c, lookup, &none, &err), 0);
+    CHECK_INT_EQ(credsparse_imds_config(&c, fake_env_lookup, &none, &err), 0);
     CHECK_INT_EQ(c.disabled, 0);
     CHECK_STR_EQ(c.endpoint, "http://169.254.169.254");
     credsparse_imds_clean_up(&c);
 
     struct fake_env v6 = {{{"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "ipv6"}, {"AWS_EC2_METADATA_DISABLED", "TRUE"}}};
-    CHECK_INT_EQ(credsparse_imds_config(&c, lookup, &v6, &err), 0);
+    CHECK_INT_EQ(credsparse_imds_config(&c, fake_env_lookup, &v6, &err), 0);
     CHECK_INT_EQ(c.disabled, 1);
     CHECK_STR_EQ(c.endpoint, "http://[fd00:ec2::254]");
     credsparse_imds_clean_up(&c);
@@ -529,18 +518,18 @@ static void test_imds(void)
     struct fake_env ep = {{{"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:1338/"},
                            {"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv6"},
                            {"AWS_EC2_METADATA_DISABLED", "false"}}};
-    CHECK_INT_EQ(credsparse_imds_config(&c, lookup, &ep, &err), 0);
+    CHECK_INT_EQ(credsparse_imds_config(&c, fake_env_lookup, &ep, &err), 0);
     CHECK_INT_EQ(c.disabled, 0);
     CHECK_STR_EQ(c.endpoint, "http://127.0.0.1:1338"); /* the endpoint beats the mode */
     credsparse_imds_clean_up(&c);
 
     struct fake_env bad_mode = {{{"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv5"}}};
-    CHECK_INT_EQ(credsparse_imds_config(&c, lookup, &bad_mode, &err), -1);
+    CHECK_INT_EQ(credsparse_imds_config(&c, fake_env_lookup, &bad_mode, &err), -1);
     CHECK_STR_EQ(buf_cstr(&err), "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: 'IPv5' is not IPv4 or IPv6");
     credsparse_imds_clean_up(&c);
     buf_reset(&err);
     struct fake_env bad_ep = {{{"AWS_EC2_METADATA_SERVICE_ENDPOINT", "169.254.169.254"}}};
-    CHECK_INT_EQ(credsparse_imds_config(&c, lookup, &bad_ep, &err), -1);
+    CHECK_INT_EQ(credsparse_imds_config(&c, fake_env_lookup, &bad_ep, &err), -1);
     CHECK_STR_EQ(buf_cstr(&err), "AWS_EC2_METADATA_SERVICE_ENDPOINT: '169.254.169.254' is not an http:// or "
                                  "https:// URL");
     credsparse_imds_clean_up(&c);

@@ -7,19 +7,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "fake_env.h"
 
-struct fake_env {
-    const char *pairs[8][2];
-};
-
-static const char *lookup(const char *name, void *ctx)
-{
-    const struct fake_env *env = ctx;
-    for (size_t i = 0; i < 8 && env->pairs[i][0] != NULL; i++)
-        if (strcmp(env->pairs[i][0], name) == 0)
-            return env->pairs[i][1];
-    return NULL;
-}
 
 static void test_bucket_costs(void)
 {
@@ -136,26 +125,26 @@ static void test_config(void)
     struct retryquota_config c;
     struct buf err = BUF_INIT;
     struct fake_env none = {{{NULL, NULL}}};
-    CHECK_INT_EQ(retryquota_config_load(&c, lookup, &none, NULL, NULL, &err), 0);
+    CHECK_INT_EQ(retryquota_config_load(&c, fake_env_lookup, &none, NULL, NULL, &err), 0);
     CHECK_INT_EQ(c.max_attempts, 4);
     CHECK_INT_EQ(c.mode, RETRYQUOTA_MODE_STANDARD);
 
     struct fake_env env = {{{"AWS_MAX_ATTEMPTS", "7"}, {"AWS_RETRY_MODE", "Standard"}}};
-    CHECK_INT_EQ(retryquota_config_load(&c, lookup, &env, "2", "adaptive", &err), 0);
+    CHECK_INT_EQ(retryquota_config_load(&c, fake_env_lookup, &env, "2", "adaptive", &err), 0);
     CHECK_INT_EQ(c.max_attempts, 7); /* environment beats the profile */
     CHECK_INT_EQ(c.mode, RETRYQUOTA_MODE_STANDARD);
 
-    CHECK_INT_EQ(retryquota_config_load(&c, lookup, &none, "2", "adaptive", &err), 0);
+    CHECK_INT_EQ(retryquota_config_load(&c, fake_env_lookup, &none, "2", "adaptive", &err), 0);
     CHECK_INT_EQ(c.max_attempts, 2);
     CHECK_INT_EQ(c.mode, RETRYQUOTA_MODE_ADAPTIVE_AS_STANDARD);
 
     struct fake_env legacy = {{{"AWS_RETRY_MODE", "legacy"}, {"AWS_MAX_ATTEMPTS", "1"}}};
-    CHECK_INT_EQ(retryquota_config_load(&c, lookup, &legacy, NULL, NULL, &err), 0);
+    CHECK_INT_EQ(retryquota_config_load(&c, fake_env_lookup, &legacy, NULL, NULL, &err), 0);
     CHECK_INT_EQ(c.mode, RETRYQUOTA_MODE_STANDARD);
     CHECK_INT_EQ(c.max_attempts, 1);
 
     struct fake_env empty = {{{"AWS_RETRY_MODE", ""}, {"AWS_MAX_ATTEMPTS", ""}}};
-    CHECK_INT_EQ(retryquota_config_load(&c, lookup, &empty, "3", NULL, &err), 0);
+    CHECK_INT_EQ(retryquota_config_load(&c, fake_env_lookup, &empty, "3", NULL, &err), 0);
     CHECK_INT_EQ(c.max_attempts, 3); /* empty = unset, as config.c reads every variable */
     CHECK_STR_EQ(buf_cstr(&err), "");
 
@@ -163,18 +152,18 @@ static void test_config(void)
     for (size_t i = 0; i < sizeof bad_attempts / sizeof bad_attempts[0]; i++) {
         struct fake_env e = {{{"AWS_MAX_ATTEMPTS", bad_attempts[i]}}};
         buf_reset(&err);
-        CHECK_INT_EQ(retryquota_config_load(&c, lookup, &e, NULL, NULL, &err), -1);
+        CHECK_INT_EQ(retryquota_config_load(&c, fake_env_lookup, &e, NULL, NULL, &err), -1);
         CHECK(strstr(buf_cstr(&err), "AWS_MAX_ATTEMPTS") != NULL);
     }
     struct fake_env bad_mode = {{{"AWS_RETRY_MODE", "fast"}}};
     buf_reset(&err);
-    CHECK_INT_EQ(retryquota_config_load(&c, lookup, &bad_mode, NULL, NULL, &err), -1);
+    CHECK_INT_EQ(retryquota_config_load(&c, fake_env_lookup, &bad_mode, NULL, NULL, &err), -1);
     CHECK_STR_EQ(buf_cstr(&err), "AWS_RETRY_MODE: 'fast' is not standard, legacy or adaptive");
     buf_reset(&err);
-    CHECK_INT_EQ(retryquota_config_load(&c, lookup, &none, "0", NULL, &err), -1);
+    CHECK_INT_EQ(retryquota_config_load(&c, fake_env_lookup, &none, "0", NULL, &err), -1);
     CHECK_STR_EQ(buf_cstr(&err), "max_attempts (profile): '0' is not a whole number 1-100");
     buf_reset(&err);
-    CHECK_INT_EQ(retryquota_config_load(&c, lookup, &none, NULL, "nope", &err), -1);
+    CHECK_INT_EQ(retryquota_config_load(&c, fake_env_lookup, &none, NULL, "nope", &err), -1);
     CHECK_STR_EQ(buf_cstr(&err), "retry_mode (profile): 'nope' is not standard, legacy or adaptive");
     buf_clean_up(&err);
 }
