@@ -81,15 +81,15 @@ bench-smoke: $(BUILD)/usersvc
 	@tests/bench/run.sh --smoke $(BUILD)/usersvc
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c, README: Tests), built by clang with ASan + UBSan in
-# build/fuzz/ (objects never mix with gcc's). They link every library object but ddb.o, httpc.o, server.o and
-# main.o: tests/fuzz/fake_app.c stands in for DynamoDB. `make fuzz` runs each for FUZZ_SECONDS on a
+# build/fuzz/ (objects never mix with gcc's). They link every library object but ddb.o, server.o and
+# main.o: tests/fuzz/fake_app.c stands in for DynamoDB (the credential providers' I/O links, unused). `make fuzz` runs each for FUZZ_SECONDS on a
 # scratch copy of its corpus; `make fuzz-smoke` replays corpus and regressions plus a few seconds.
 FUZZ_CC ?= clang-14
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := build/fuzz
 FUZZ_CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
                -fsanitize=fuzzer-no-link,address,undefined -Itests/fuzz
-FUZZ_OBJS := $(filter-out %/main.o %/server.o %/ddb.o %/httpc.o,$(SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)) \
+FUZZ_OBJS := $(filter-out %/main.o %/server.o %/ddb.o,$(SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)) \
              $(FUZZ_BUILD)/obj/fake_app.o
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 .SECONDARY: $(FUZZ_OBJS)
@@ -103,7 +103,7 @@ $(FUZZ_BUILD)/obj/fake_app.o: tests/fuzz/fake_app.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) -ljansson -lssl -lcrypto -luuid -lpthread -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) -lcurl -ljansson -lssl -lcrypto -luuid -lpthread -lm
 
 fuzz: $(FUZZ_BINS)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
