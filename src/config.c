@@ -91,6 +91,20 @@ static int is_loopback_host(const char *host, size_t len)
     return strcasecmp(name, "localhost") == 0;
 }
 
+/* 1 for a plain http:// URL whose host is not loopback: signed requests (and the web identity token)
+ * would cross the network in clear text. */
+static int plain_http_elsewhere(const char *url)
+{
+    if (url == NULL || strncasecmp(url, "http://", 7) != 0)
+        return 0;
+    const char *host = url + 7;
+    size_t len = strcspn(host, "/?#"), host_only = len;
+    const char *end = host[0] == '[' ? memchr(host, ']', len) : memchr(host, ':', len);
+    if (end != NULL)
+        host_only = (size_t)(end - host) + (host[0] == '[' ? 1 : 0);
+    return !is_loopback_host(host, host_only);
+}
+
 /* Splits "scheme://host[:port][/]" into cfg->endpoint (no trailing slash),
  * cfg->endpoint_host, cfg->endpoint_is_local (a loopback host, whatever the
  * scheme) and cfg->endpoint_is_plain_http. Returns 0 or -1. */
@@ -337,6 +351,13 @@ int config_load(struct config *cfg, const char *(*lookup)(const char *name, void
         buf_printf(err, "ALLOW_INSECURE_ENDPOINT: %s is plain http:// to a host that is not loopback; "
                         "set ALLOW_INSECURE_ENDPOINT=true to send credentials to it unencrypted, or use https://",
                    cfg->endpoint);
+        return -1;
+    }
+    /* STS gets the web identity token and AssumeRole calls signed with the source profile's keys. */
+    if (plain_http_elsewhere(cfg->sts_endpoint) && !cfg->allow_insecure_endpoint) {
+        buf_printf(err, "ALLOW_INSECURE_ENDPOINT: the STS endpoint %s is plain http:// to a host that is not loopback; "
+                        "set ALLOW_INSECURE_ENDPOINT=true to send tokens to it unencrypted, or use https://",
+                   cfg->sts_endpoint);
         return -1;
     }
     /* A loopback DynamoDB (moto, DynamoDB Local) accepts any key; these make `make run` work with none set. */

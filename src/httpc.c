@@ -157,10 +157,13 @@ static struct handle *acquire_handle(struct httpc_client *c)
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
     /* CURLOPT_CAINFO replaces the default bundle file; the system's hashed directory stays trusted
      * through CURLOPT_CAPATH (OpenSSL looks in both), so the bundle is extra trust, not the only trust. */
-    if (c->ca_bundle != NULL) {
+    if (c->ca_bundle != NULL) { /* the same trust for an https:// proxy (a TLS-inspecting one has a private CA) */
         curl_easy_setopt(easy, CURLOPT_CAINFO, c->ca_bundle);
-        if (c->ca_path != NULL)
+        curl_easy_setopt(easy, CURLOPT_PROXY_CAINFO, c->ca_bundle);
+        if (c->ca_path != NULL) {
             curl_easy_setopt(easy, CURLOPT_CAPATH, c->ca_path);
+            curl_easy_setopt(easy, CURLOPT_PROXY_CAPATH, c->ca_path);
+        }
     }
     /* A proxy is configured once; without one, "" keeps curl from looking up proxy variables per request,
      * and an explicit no-proxy list ("" for none) keeps it from reading no_proxy per request. */

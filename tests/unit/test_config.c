@@ -281,6 +281,32 @@ static void test_loopback_is_local(void)
 
 /* Plain http to any other host (DynamoDB Local in a compose network): not local, so no dummy
  * credentials and no auto-creation by default; and credentials go there only with the opt-in. */
+static void test_plain_http_sts(void)
+{
+    struct config cfg;
+    struct buf err = BUF_INIT;
+    struct fake_env remote = {{CREDS, {"AWS_ENDPOINT_URL_STS", "http://sts.internal:8080"}}};
+    CHECK_INT_EQ(load(&cfg, &remote, &err), -1); /* the web identity token would cross the network in clear */
+    CHECK_STR_EQ(buf_cstr(&err), "ALLOW_INSECURE_ENDPOINT: the STS endpoint http://sts.internal:8080 is plain http:// "
+                                 "to a host that is not loopback; set ALLOW_INSECURE_ENDPOINT=true to send tokens "
+                                 "to it unencrypted, or use https://");
+    config_clean_up(&cfg);
+    struct fake_env shared = {{CREDS, {"AWS_ENDPOINT_URL", "http://[fd00::5]:4566"}}}; /* applies to STS too */
+    CHECK_INT_EQ(load(&cfg, &shared, &err), -1);
+    config_clean_up(&cfg);
+    struct fake_env allowed = {{CREDS, {"AWS_ENDPOINT_URL_STS", "http://sts.internal:8080"},
+                                {"ALLOW_INSECURE_ENDPOINT", "true"}}};
+    CHECK_INT_EQ(load(&cfg, &allowed, &err), 0);
+    config_clean_up(&cfg);
+    static const char *const fine[] = {"http://127.0.0.1:9", "http://localhost:9/", "http://[::1]:9", "https://sts.x"};
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+        struct fake_env env = {{CREDS, {"AWS_ENDPOINT_URL_STS", fine[i]}}};
+        CHECK_INT_EQ(load(&cfg, &env, &err), 0);
+        config_clean_up(&cfg);
+    }
+    buf_clean_up(&err);
+}
+
 static void test_plain_http_elsewhere(void)
 {
     static const char *const urls[] = {"http://10.0.0.5:8000", "http://dynamodb-local:8000", "http://[fe80::1]:8000",
@@ -730,6 +756,7 @@ int main(void)
     RUN(test_local_endpoints);
     RUN(test_loopback_is_local);
     RUN(test_plain_http_elsewhere);
+    RUN(test_plain_http_sts);
     RUN(test_https_elsewhere);
     RUN(test_errors);
     RUN(test_sdk_endpoints);
