@@ -26,7 +26,7 @@ void credsparse_creds_clean_up(struct credsparse_creds *c);
 /* An STS answer to action ("AssumeRoleWithWebIdentity" or "AssumeRole"): <actionResponse><actionResult>
  * <Credentials> with AccessKeyId, SecretAccessKey, SessionToken and Expiration, all required. XML
  * entities (&amp; &lt; &gt; &quot; &apos; and numeric ones) are decoded; comments and the <?xml?>
- * declaration are skipped; DOCTYPE and CDATA are refused. An <ErrorResponse> gives -1 with
+ * declaration are skipped; DOCTYPE, CDATA and NUL bytes are refused. An <ErrorResponse> gives -1 with
  * "STS <Code>: <Message>" in err (the message cut at 200 bytes, control characters made spaces). Returns 0 with
  * out filled (out is caller storage, clean it up with credsparse_creds_clean_up), or -1 with one line
  * in err and out zeroed. body (len bytes) is borrowed. */

@@ -410,6 +410,11 @@ int credsparse_sts_xml(const char *body, size_t len, const char *action, struct 
         buf_append_str(err, "STS: the answer is not XML");
         goto done;
     }
+    if (memchr(body, '\0', len) != NULL) {
+        /* XML allows no NUL, and one in a value would cut the C string the caller gets. */
+        buf_append_str(err, "STS: malformed XML");
+        goto done;
+    }
     x.pos = first;
     int walked = xml_walk(&x, action);
     if (walked <= -3) {

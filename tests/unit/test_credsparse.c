@@ -181,6 +181,22 @@ static void test_sts_malformed(void)
                                     &err),
                  -1);
     CHECK_STR_EQ(buf_cstr(&err), "STS: malformed XML");
+    /* A raw NUL byte (XML allows none) is refused, wherever it is: in a value it would cut the string
+     * the caller gets, down to an empty AccessKeyId or a truncated token (fuzz_credsparse found it). */
+    static const char *const nul_at[] = {"<AccessKeyId>", "<SessionToken>IQoJb3", "<Credentials>"};
+    for (size_t i = 0; i < sizeof nul_at / sizeof nul_at[0]; i++) {
+        struct buf body = BUF_INIT;
+        const char *at = strstr(WEB_IDENTITY_OK, nul_at[i]) + strlen(nul_at[i]);
+        buf_append(&body, WEB_IDENTITY_OK, (size_t)(at - WEB_IDENTITY_OK));
+        buf_append_char(&body, '\0');
+        buf_append_str(&body, at);
+        buf_reset(&err);
+        CHECK_INT_EQ(credsparse_sts_xml(body.data, body.len, "AssumeRoleWithWebIdentity", &c, &err), -1);
+        CHECK_STR_EQ(buf_cstr(&err), "STS: malformed XML");
+        CHECK(c.access_key_id == NULL && c.session_token == NULL);
+        credsparse_creds_clean_up(&c);
+        buf_clean_up(&body);
+    }
     buf_clean_up(&deep);
     buf_clean_up(&err);
 }
