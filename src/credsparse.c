@@ -791,7 +791,8 @@ int credsparse_imds_config(struct credsparse_imds *c, const char *(*lookup)(cons
 
 static int role_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("+=,.@_-", c) != NULL;
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("+=,.@_-", c) != NULL); /* strchr finds the terminator too */
 }
 
 int credsparse_imds_role(const char *body, size_t len, struct buf *out, struct buf *err)

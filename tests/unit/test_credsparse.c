@@ -576,6 +576,11 @@ static void test_imds(void)
     buf_reset(&err);
     CHECK_INT_EQ(credsparse_imds_role("../../latest/user-data", 22, &role, &err), -1);
     CHECK_STR_EQ(buf_cstr(&err), "IMDS: the role name is not an IAM role name");
+    /* A NUL byte is no role character (strchr finds the terminator): the name would be cut short in the
+     * credentials path (fuzz_credsparse found it). */
+    buf_reset(&err);
+    CHECK_INT_EQ(credsparse_imds_role("us\0ersvc-role\n", 14, &role, &err), -1);
+    CHECK_STR_EQ(buf_cstr(&err), "IMDS: the role name is not an IAM role name");
     buf_clean_up(&role);
     buf_clean_up(&err);
 }
