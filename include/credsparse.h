@@ -17,7 +17,8 @@ struct credsparse_creds {
     char *access_key_id;
     char *secret_access_key;
     char *session_token; /* NULL when none */
-    int64_t expiration;  /* Unix seconds; 0 = does not expire */
+    int64_t expiration;  /* Unix seconds; 0 = does not expire (so an Expiration must be after 1970: the
+                          * parsers refuse one at or before the epoch rather than read it as 0) */
 };
 
 /* Frees the strings (wiping the secret and the token first) and zeroes c. Accepts a zeroed c. */

@@ -463,6 +463,10 @@ int credsparse_sts_xml(const char *body, size_t len, const char *action, struct 
         buf_append_str(err, "STS: Expiration is not an RFC 3339 time");
         goto done;
     }
+    if (expiration <= 0) {
+        buf_append_str(err, "STS: Expiration is not after 1970-01-01T00:00:00Z");
+        goto done;
+    }
     out->access_key_id = buf_steal(&x.value[F_AKID]);
     out->secret_access_key = buf_steal(&x.value[F_SECRET]);
     out->session_token = buf_steal(&x.value[F_TOKEN]);
@@ -542,6 +546,10 @@ static int parse_json_creds(const char *what, const char *body, size_t len, int 
     int64_t when = 0;
     if (expiration != NULL && credsparse_timestamp(expiration, strlen(expiration), &when) != 0) {
         buf_printf(err, "%s: Expiration is not an RFC 3339 time", what);
+        goto done;
+    }
+    if (expiration != NULL && when <= 0) {
+        buf_printf(err, "%s: Expiration is not after 1970-01-01T00:00:00Z", what);
         goto done;
     }
     out->access_key_id = strdup(akid);

@@ -154,6 +154,11 @@ static void test_sts_malformed(void)
          "<SecretAccessKey>S</SecretAccessKey><SessionToken>T</SessionToken><Expiration>tomorrow"
          "</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>",
          "STS: Expiration is not an RFC 3339 time"},
+        /* 0 is "does not expire": an Expiration at (or before) the epoch must not read as one. */
+        {"<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>A</AccessKeyId>"
+         "<SecretAccessKey>S</SecretAccessKey><SessionToken>T</SessionToken><Expiration>1970-01-01T01:00:00+01:00"
+         "</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>",
+         "STS: Expiration is not after 1970-01-01T00:00:00Z"},
         /* Credentials anywhere but under the Result do not count. */
         {"<AssumeRoleResponse><Credentials><AccessKeyId>A</AccessKeyId><SecretAccessKey>S</SecretAccessKey>"
          "<SessionToken>T</SessionToken><Expiration>2026-01-01T00:00:00Z</Expiration></Credentials>"
@@ -245,6 +250,10 @@ static void test_container_imds_json(void)
          "container credentials: Expiration missing or not a string"},
         {0, "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\",\"Token\":\"T\",\"Expiration\":\"soon\"}",
          "container credentials: Expiration is not an RFC 3339 time"},
+        {0, "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\",\"Token\":\"T\",\"Expiration\":\"1970-01-01T00:00:00Z\"}",
+         "container credentials: Expiration is not after 1970-01-01T00:00:00Z"},
+        {1, "{\"Code\":\"Success\",\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\",\"Token\":\"T\",\"Expiration\":"
+            "\"1969-12-31T23:59:59Z\"}", "IMDS credentials: Expiration is not after 1970-01-01T00:00:00Z"},
         {0, "{\"AccessKeyId\":\"\",\"SecretAccessKey\":\"S\",\"Token\":\"T\",\"Expiration\":\"2019-05-29T00:21:43Z\"}",
          "container credentials: AccessKeyId missing or not a string"},
         {0, "{\"AccessKeyId\":7,\"SecretAccessKey\":\"S\",\"Token\":\"T\",\"Expiration\":\"2019-05-29T00:21:43Z\"}",
@@ -295,6 +304,8 @@ static void test_process_json(void)
          "credential_process: SessionToken is not a string"},
         {"{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\",\"Expiration\":\"2026-13-01T00:00:00Z\"}",
          "credential_process: Expiration is not an RFC 3339 time"},
+        {"{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\",\"Expiration\":\"1970-01-01T00:00:00.5Z\"}",
+         "credential_process: Expiration is not after 1970-01-01T00:00:00Z"},
         {"Enter MFA code:", "credential_process: not a JSON object"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
