@@ -17,7 +17,8 @@ struct credsparse_creds {
     char *access_key_id;
     char *secret_access_key;
     char *session_token; /* NULL when none */
-    int64_t expiration;  /* Unix seconds; 0 = does not expire */
+    int64_t expiration;  /* Unix seconds; 0 = does not expire (so an Expiration must be after 1970: the
+                          * parsers refuse one at or before the epoch rather than read it as 0) */
 };
 
 /* Frees the strings (wiping the secret and the token first) and zeroes c. Accepts a zeroed c. */
@@ -26,7 +27,7 @@ void credsparse_creds_clean_up(struct credsparse_creds *c);
 /* An STS answer to action ("AssumeRoleWithWebIdentity" or "AssumeRole"): <actionResponse><actionResult>
  * <Credentials> with AccessKeyId, SecretAccessKey, SessionToken and Expiration, all required. XML
  * entities (&amp; &lt; &gt; &quot; &apos; and numeric ones) are decoded; comments and the <?xml?>
- * declaration are skipped; DOCTYPE and CDATA are refused. An <ErrorResponse> gives -1 with
+ * declaration are skipped; DOCTYPE, CDATA and NUL bytes are refused. An <ErrorResponse> gives -1 with
  * "STS <Code>: <Message>" in err (the message cut at 200 bytes, control characters made spaces). Returns 0 with
  * out filled (out is caller storage, clean it up with credsparse_creds_clean_up), or -1 with one line
  * in err and out zeroed. body (len bytes) is borrowed. */

@@ -410,6 +410,11 @@ int credsparse_sts_xml(const char *body, size_t len, const char *action, struct 
         buf_append_str(err, "STS: the answer is not XML");
         goto done;
     }
+    if (memchr(body, '\0', len) != NULL) {
+        /* XML allows no NUL, and one in a value would cut the C string the caller gets. */
+        buf_append_str(err, "STS: malformed XML");
+        goto done;
+    }
     x.pos = first;
     int walked = xml_walk(&x, action);
     if (walked <= -3) {
@@ -456,6 +461,10 @@ int credsparse_sts_xml(const char *body, size_t len, const char *action, struct 
     int64_t expiration;
     if (credsparse_timestamp(x.value[F_EXPIRATION].data, x.value[F_EXPIRATION].len, &expiration) != 0) {
         buf_append_str(err, "STS: Expiration is not an RFC 3339 time");
+        goto done;
+    }
+    if (expiration <= 0) {
+        buf_append_str(err, "STS: Expiration is not after 1970-01-01T00:00:00Z");
         goto done;
     }
     out->access_key_id = buf_steal(&x.value[F_AKID]);
@@ -537,6 +546,10 @@ static int parse_json_creds(const char *what, const char *body, size_t len, int 
     int64_t when = 0;
     if (expiration != NULL && credsparse_timestamp(expiration, strlen(expiration), &when) != 0) {
         buf_printf(err, "%s: Expiration is not an RFC 3339 time", what);
+        goto done;
+    }
+    if (expiration != NULL && when <= 0) {
+        buf_printf(err, "%s: Expiration is not after 1970-01-01T00:00:00Z", what);
         goto done;
     }
     out->access_key_id = strdup(akid);
@@ -786,7 +799,8 @@ int credsparse_imds_config(struct credsparse_imds *c, const char *(*lookup)(cons
 
 static int role_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("+=,.@_-", c) != NULL;
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("+=,.@_-", c) != NULL); /* strchr finds the terminator too */
 }
 
 int credsparse_imds_role(const char *body, size_t len, struct buf *out, struct buf *err)

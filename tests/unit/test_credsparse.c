@@ -143,6 +143,11 @@ static void test_sts_malformed(void)
          "<SecretAccessKey>S</SecretAccessKey><SessionToken>T</SessionToken><Expiration>tomorrow"
          "</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>",
          "STS: Expiration is not an RFC 3339 time"},
+        /* 0 is "does not expire": an Expiration at (or before) the epoch must not read as one. */
+        {"<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>A</AccessKeyId>"
+         "<SecretAccessKey>S</SecretAccessKey><SessionToken>T</SessionToken><Expiration>1970-01-01T01:00:00+01:00"
+         "</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>",
+         "STS: Expiration is not after 1970-01-01T00:00:00Z"},
         /* Credentials anywhere but under the Result do not count. */
         {"<AssumeRoleResponse><Credentials><AccessKeyId>A</AccessKeyId><SecretAccessKey>S</SecretAccessKey>"
          "<SessionToken>T</SessionToken><Expiration>2026-01-01T00:00:00Z</Expiration></Credentials>"
@@ -170,6 +175,22 @@ static void test_sts_malformed(void)
                                     &err),
                  -1);
     CHECK_STR_EQ(buf_cstr(&err), "STS: malformed XML");
+    /* A raw NUL byte (XML allows none) is refused, wherever it is: in a value it would cut the string
+     * the caller gets, down to an empty AccessKeyId or a truncated token (fuzz_credsparse found it). */
+    static const char *const nul_at[] = {"<AccessKeyId>", "<SessionToken>IQoJb3", "<Credentials>"};
+    for (size_t i = 0; i < sizeof nul_at / sizeof nul_at[0]; i++) {
+        struct buf body = BUF_INIT;
+        const char *at = strstr(WEB_IDENTITY_OK, nul_at[i]) + strlen(nul_at[i]);
+        buf_append(&body, WEB_IDENTITY_OK, (size_t)(at - WEB_IDENTITY_OK));
+        buf_append_char(&body, '\0');
+        buf_append_str(&body, at);
+        buf_reset(&err);
+        CHECK_INT_EQ(credsparse_sts_xml(body.data, body.len, "AssumeRoleWithWebIdentity", &c, &err), -1);
+        CHECK_STR_EQ(buf_cstr(&err), "STS: malformed XML");
+        CHECK(c.access_key_id == NULL && c.session_token == NULL);
+        credsparse_creds_clean_up(&c);
+        buf_clean_up(&body);
+    }
     buf_clean_up(&deep);
     buf_clean_up(&err);
 }
@@ -218,6 +239,10 @@ static void test_container_imds_json(void)
          "container credentials: Expiration missing or not a string"},
         {0, "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\",\"Token\":\"T\",\"Expiration\":\"soon\"}",
          "container credentials: Expiration is not an RFC 3339 time"},
+        {0, "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\",\"Token\":\"T\",\"Expiration\":\"1970-01-01T00:00:00Z\"}",
+         "container credentials: Expiration is not after 1970-01-01T00:00:00Z"},
+        {1, "{\"Code\":\"Success\",\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\",\"Token\":\"T\",\"Expiration\":"
+            "\"1969-12-31T23:59:59Z\"}", "IMDS credentials: Expiration is not after 1970-01-01T00:00:00Z"},
         {0, "{\"AccessKeyId\":\"\",\"SecretAccessKey\":\"S\",\"Token\":\"T\",\"Expiration\":\"2019-05-29T00:21:43Z\"}",
          "container credentials: AccessKeyId missing or not a string"},
         {0, "{\"AccessKeyId\":7,\"SecretAccessKey\":\"S\",\"Token\":\"T\",\"Expiration\":\"2019-05-29T00:21:43Z\"}",
@@ -268,6 +293,8 @@ static void test_process_json(void)
          "credential_process: SessionToken is not a string"},
         {"{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\",\"Expiration\":\"2026-13-01T00:00:00Z\"}",
          "credential_process: Expiration is not an RFC 3339 time"},
+        {"{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\",\"Expiration\":\"1970-01-01T00:00:00.5Z\"}",
+         "credential_process: Expiration is not after 1970-01-01T00:00:00Z"},
         {"Enter MFA code:", "credential_process: not a JSON object"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -548,6 +575,11 @@ static void test_imds(void)
     CHECK_INT_EQ(credsparse_imds_role("\n", 1, &role, &err), -1);
     buf_reset(&err);
     CHECK_INT_EQ(credsparse_imds_role("../../latest/user-data", 22, &role, &err), -1);
+    CHECK_STR_EQ(buf_cstr(&err), "IMDS: the role name is not an IAM role name");
+    /* A NUL byte is no role character (strchr finds the terminator): the name would be cut short in the
+     * credentials path (fuzz_credsparse found it). */
+    buf_reset(&err);
+    CHECK_INT_EQ(credsparse_imds_role("us\0ersvc-role\n", 14, &role, &err), -1);
     CHECK_STR_EQ(buf_cstr(&err), "IMDS: the role name is not an IAM role name");
     buf_clean_up(&role);
     buf_clean_up(&err);
