@@ -397,6 +397,16 @@ static void append_message(struct buf *err, const struct buf *msg)
         buf_append_str(err, "...");
 }
 
+/* 1 when every byte of s is a visible ASCII character: keys and tokens go into header lines (the
+ * session token as x-amz-security-token), where a CR or LF would start a header of the sender's choice. */
+static int visible(const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++)
+        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+            return 0;
+    return 1;
+}
+
 int credsparse_sts_xml(const char *body, size_t len, const char *action, struct credsparse_creds *out,
                        struct buf *err)
 {
@@ -457,6 +467,10 @@ int credsparse_sts_xml(const char *body, size_t len, const char *action, struct 
             buf_printf(err, "STS: Credentials has no %s", field_names[f]);
             goto done;
         }
+    }
+    if (!visible(x.value[F_AKID].data) || !visible(x.value[F_SECRET].data) || !visible(x.value[F_TOKEN].data)) {
+        buf_append_str(err, "STS: a key or token holds a space or a control character");
+        goto done;
     }
     int64_t expiration;
     if (credsparse_timestamp(x.value[F_EXPIRATION].data, x.value[F_EXPIRATION].len, &expiration) != 0) {
@@ -541,6 +555,10 @@ static int parse_json_creds(const char *what, const char *body, size_t len, int 
     json_t *exp_value = json_object_get(doc, "Expiration");
     if (expiration == NULL && ((rules & NEED_EXPIRATION) || (exp_value != NULL && !json_is_null(exp_value)))) {
         buf_printf(err, "%s: Expiration missing or not a string", what);
+        goto done;
+    }
+    if (!visible(akid) || !visible(secret) || !visible(token)) {
+        buf_printf(err, "%s: a key or token holds a space or a control character", what);
         goto done;
     }
     int64_t when = 0;

@@ -75,6 +75,31 @@ static void test_sts_ok(void)
     buf_clean_up(&err);
 }
 
+/* A key or token goes into a header line: an encoded CR or LF (or a space) in one is refused, whichever
+ * endpoint answered, so a metadata stand-in or STS cannot add headers to DynamoDB requests. */
+static void test_keys_are_header_safe(void)
+{
+    struct credsparse_creds c;
+    struct buf err = BUF_INIT;
+    const char *xml = "<AssumeRoleResponse><AssumeRoleResult><Credentials>"
+                      "<AccessKeyId>AKID</AccessKeyId><SecretAccessKey>S</SecretAccessKey>"
+                      "<SessionToken>T&#13;&#10;X-Injected: 1</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration>"
+                      "</Credentials></AssumeRoleResult></AssumeRoleResponse>";
+    CHECK_INT_EQ(sts(xml, "AssumeRole", &c, &err), -1);
+    CHECK_STR_EQ(buf_cstr(&err), "STS: a key or token holds a space or a control character");
+    CHECK(c.access_key_id == NULL);
+    const char *json = "{\"AccessKeyId\":\"AKID\",\"SecretAccessKey\":\"S\",\"Token\":\"T\\r\\nX: 1\","
+                       "\"Expiration\":\"2030-01-01T00:00:00Z\"}";
+    buf_reset(&err);
+    CHECK_INT_EQ(credsparse_container_json(json, strlen(json), &c, &err), -1);
+    CHECK_STR_EQ(buf_cstr(&err), "container credentials: a key or token holds a space or a control character");
+    const char *spaced = "{\"Version\":1,\"AccessKeyId\":\"AK ID\",\"SecretAccessKey\":\"S\"}";
+    buf_reset(&err);
+    CHECK_INT_EQ(credsparse_process_json(spaced, strlen(spaced), &c, &err), -1);
+    CHECK(strstr(buf_cstr(&err), "a key or token holds a space or a control character") != NULL);
+    buf_clean_up(&err);
+}
+
 static void test_sts_error(void)
 {
     struct credsparse_creds c;
@@ -621,6 +646,7 @@ static void test_forms(void)
 int main(void)
 {
     RUN(test_sts_ok);
+    RUN(test_keys_are_header_safe);
     RUN(test_sts_error);
     RUN(test_sts_malformed);
     RUN(test_container_imds_json);
