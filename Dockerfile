@@ -1,6 +1,6 @@
 # usersvc container: a build stage with the -dev packages, and a slim runtime
 # with only the shared libraries. Configure with the variables in
-# config/usersvc.env.example; on AWS, pass credentials as environment variables.
+# config/usersvc.env.example; on AWS the credentials come from the task or instance role (README: Running on AWS).
 FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
