@@ -120,7 +120,7 @@ static int profile_provider(struct credsio *io, credschain_lookup *lookup, void 
         break;
     case AWSPROFILE_PROCESS:
         kind = "credential_process";
-        p = credsproc_new(io, s->credential_process, "profile-process");
+        p = credsproc_new(io, s->credential_process, "profile-process", 0);
         break;
     case AWSPROFILE_CREDENTIAL_SOURCE:
         kind = "credential_source";
