@@ -149,14 +149,9 @@ static int run_command(struct proc *p, struct buf *out, struct buf *err)
     return 0;
 }
 
-/* On the loop's thread: hand the thread's result to the waiter. */
-static void deliver(void *ctx, int stopping)
+/* Hands the thread's result to the waiter. */
+static void deliver_result(struct proc *p)
 {
-    struct proc *p = ctx;
-    if (!pthread_equal(pthread_self(), p->thread)) { /* else the loop had stopped: destroy joins */
-        pthread_join(p->thread, NULL);
-        p->thread_running = 0;
-    }
     struct creds *creds = NULL;
     if (p->ok)
         creds = creds_new(p->got.access_key_id, p->got.secret_access_key, p->got.session_token,
@@ -172,6 +167,17 @@ static void deliver(void *ctx, int stopping)
     buf_clean_up(&msg);
 }
 
+/* On the loop's thread: join the command's thread, then deliver. */
+static void deliver(void *ctx, int stopping)
+{
+    struct proc *p = ctx;
+    if (!pthread_equal(pthread_self(), p->thread)) { /* else the loop had stopped: destroy joins */
+        pthread_join(p->thread, NULL);
+        p->thread_running = 0;
+    }
+    deliver_result(p);
+}
+
 static void *thread_main(void *arg)
 {
     struct proc *p = arg;
@@ -183,8 +189,12 @@ static void *thread_main(void *arg)
         explicit_bzero(out.data, out.cap);
     buf_clean_up(&out);
     if (!atomic_load(&p->cancel) && credsio_post(p->io, deliver, p) != 0) {
-        /* out of memory: deliver here rather than never (join is done by destroy) */
+        /* Out of memory: deliver here rather than never (the cache's callback
+         * takes any thread); the join is left to the next begin or destroy. */
         p->ok = 0;
+        buf_reset(&p->err);
+        buf_append_str(&p->err, "out of memory");
+        deliver_result(p);
     }
     return NULL;
 }
@@ -193,6 +203,10 @@ static void *thread_main(void *arg)
 static void begin(void *ctx, int stopping)
 {
     struct proc *p = ctx;
+    if (p->thread_running) { /* the last run delivered from its own thread (out of memory): it has ended */
+        pthread_join(p->thread, NULL);
+        p->thread_running = 0;
+    }
     int rc = stopping ? -1 : pthread_create(&p->thread, NULL, thread_main, p);
     if (rc == 0) {
         p->thread_running = 1;
