@@ -169,6 +169,59 @@ static void test_first_yields(void)
     credsio_free(io);
 }
 
+/* A provider that answers only when the test says, after credschain_first gave up on it. */
+struct late {
+    struct creds_provider base;
+    creds_callback *callback;
+    void *ctx;
+};
+
+static int late_get(struct creds_provider *self, creds_callback *callback, void *ctx)
+{
+    struct late *l = (struct late *)self;
+    l->callback = callback;
+    l->ctx = ctx;
+    return 0;
+}
+
+static void late_destroy(struct creds_provider *self)
+{
+    (void)self;
+}
+
+/* Scribbles over the stack where credschain_first's frame was. */
+static void __attribute__((noinline)) clobber_stack(void)
+{
+    volatile char junk[2048];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (char)0xa5;
+}
+
+static void test_first_late_answer(void)
+{
+    struct credsio *io = credsio_new(&(struct httpc_config){0});
+    struct late l = {{"late", late_get, late_destroy}, NULL, NULL};
+    struct credschain_candidates c = {.n = 1};
+    c.list[0] = (struct credschain_candidate){&l.base, "late (slow)"};
+    struct creds_provider *p = NULL;
+    struct creds *got = NULL;
+    struct buf tried = BUF_INIT;
+    CHECK_INT_EQ(credschain_first(&c, io, 50, &p, &got, &tried), -1);
+    CHECK(strstr(buf_cstr(&tried), "late (slow): no answer in time") != NULL);
+    CHECK(l.callback != NULL);
+    clobber_stack();
+    /* The answer comes after the wait was abandoned: it is released, not stored in a dead frame. */
+    struct creds *answer = creds_new("AKLATE", "s", NULL, CREDS_NO_EXPIRY, "late");
+    creds_ref(answer); /* ours, to see what becomes of the callback's */
+    if (l.callback != NULL)
+        l.callback(l.ctx, answer, NULL);
+    CHECK_INT_EQ(atomic_load(&answer->refs), 1);
+    creds_unref(answer);
+    credschain_clean_up(&c);
+    buf_clean_up(&tried);
+    credsio_free(io);
+}
+
 static void test_plans(void)
 {
     struct credshttp_plan plan = {0};
@@ -389,6 +442,7 @@ int main(void)
     httpc_global_init();
     RUN(test_build_order);
     RUN(test_first_yields);
+    RUN(test_first_late_answer);
     RUN(test_plans);
     RUN(test_process);
     RUN(test_process_lingers);
