@@ -105,6 +105,7 @@ struct creds_cache_options {
 
 #define CREDS_CACHE_MAX_WAKERS 256
 #define CREDS_CACHE_RETRY_MAX_S 30 /* failed background refreshes back off 1, 2, 4 ... up to this */
+#define CREDS_CACHE_FORCE_MIN_S 5  /* at most one forced refresh this often */
 
 struct creds_cache;
 
@@ -125,8 +126,10 @@ struct creds_provider *creds_cache_provider(struct creds_cache *cache);
 void creds_cache_refresh_if_due(struct creds_cache *cache);
 
 /* A signer was told its credentials (held, may be NULL) are expired or not
- * recognised: starts a refresh now unless one is in flight or the current
- * credentials are already others than held. Returns the ticket to wait for:
+ * recognised: starts a refresh now unless one is in flight, the current
+ * credentials are already others than held, or a forced refresh started less
+ * than CREDS_CACHE_FORCE_MIN_S ago (then the ticket is already reached: retry
+ * with what is there, so refused requests cannot chain refreshes). Returns the ticket to wait for:
  * once creds_cache_refreshes reaches it, the credentials to retry with are
  * there (or the refresh failed). Any thread. */
 uint64_t creds_cache_force_refresh(struct creds_cache *cache, const struct creds *held);

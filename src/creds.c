@@ -121,6 +121,7 @@ struct creds_cache {
     struct waiter *waiters;      /* gets waiting for that refresh */
     int64_t next_try_s;          /* background refreshes wait until then after a failure */
     int failures;                /* failed refreshes in a row */
+    int64_t last_forced_s;       /* when the last forced refresh started; INT64_MIN: never */
     atomic_uint_least64_t generation; /* bumped (release) after current changes; written under lock */
     atomic_uint_least64_t refreshes;  /* refreshes ended; written under lock */
     int wakers[CREDS_CACHE_MAX_WAKERS]; /* eventfds written after each refresh; set before threads start */
@@ -246,6 +247,7 @@ struct creds_cache *creds_cache_new(const struct creds_cache_options *options)
     cache->clock_ctx = options->clock_ctx;
     atomic_init(&cache->generation, 0);
     atomic_init(&cache->refreshes, 0);
+    cache->last_forced_s = INT64_MIN;
     if (options->initial != NULL) {
         cache->current = creds_ref(options->initial);
         atomic_init(&cache->generation, 1);
@@ -273,14 +275,21 @@ void creds_cache_refresh_if_due(struct creds_cache *cache)
 
 uint64_t creds_cache_force_refresh(struct creds_cache *cache, const struct creds *held)
 {
+    int64_t now = cache->now_s(cache->clock_ctx);
     pthread_mutex_lock(&cache->lock);
     uint64_t done = atomic_load_explicit(&cache->refreshes, memory_order_relaxed);
     int start = 0;
     uint64_t ticket = done + 1;
     if (cache->current != held && cache->current != NULL)
         ticket = done; /* already replaced: retry with what is there */
-    else if (!cache->refreshing)
+    else if (cache->refreshing)
+        ; /* wait for the one in flight */
+    else if (cache->last_forced_s != INT64_MIN && now - cache->last_forced_s < CREDS_CACHE_FORCE_MIN_S)
+        ticket = done; /* refreshed moments ago (clock skew refuses every signature): retry with what is there */
+    else {
         start = cache->refreshing = 1;
+        cache->last_forced_s = now;
+    }
     pthread_mutex_unlock(&cache->lock);
     if (start)
         start_refresh(cache);

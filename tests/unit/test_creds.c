@@ -231,6 +231,18 @@ static void test_cache_refresh_rules(void)
     CHECK(creds_cache_refreshes(cache) >= ticket);
     CHECK(creds_cache_snapshot(cache, held, &gen) == held); /* failed: the valid ones stay */
 
+    /* Forced again within CREDS_CACHE_FORCE_MIN_S (every signature refused, say for clock skew):
+     * nothing starts and the ticket is already reached; once that time passed, one more starts. */
+    fake_now = 953 + CREDS_CACHE_FORCE_MIN_S - 1;
+    ticket = creds_cache_force_refresh(cache, held);
+    CHECK_INT_EQ(f.gets, 4);
+    CHECK(creds_cache_refreshes(cache) >= ticket);
+    fake_now = 953 + CREDS_CACHE_FORCE_MIN_S;
+    ticket = creds_cache_force_refresh(cache, held);
+    CHECK_INT_EQ(f.gets, 5);
+    CHECK(creds_cache_refreshes(cache) < ticket);
+    fake_answer(&f, NULL, "down");
+
     /* Expired: not valid (for /readyz), however they were obtained. */
     fake_now = 5000;
     CHECK_INT_EQ(creds_cache_valid(cache), 0);
