@@ -30,8 +30,9 @@
  *   reference to the credentials it signs with and calls creds_cache_snapshot
  *   before signing, which costs one atomic load when nothing changed and a
  *   mutex round only after a rotation. The derived SigV4 key is cached by the
- *   signer against that reference (so a rotated secret never reuses a stale
- *   key) plus date, region and service. */
+ *   signer against that generation (so a rotated secret never reuses a stale
+ *   key, even when the new value reuses the old one's address) plus date,
+ *   region and service. */
 #ifndef USERSVC_CREDS_H
 #define USERSVC_CREDS_H
 

@@ -54,9 +54,10 @@ struct ddb_client {
     struct creds_cache *cache;
     struct creds *creds;       /* the snapshot signed with (a reference), NULL before the first */
     uint64_t creds_generation;
-    /* Signing key cache: the key for (creds, key_date, region, "dynamodb"). Region and service are fixed per
-     * client; creds is compared by identity, which is safe while the reference above keeps it alive. */
-    const struct creds *key_creds;
+    /* Signing key cache: the key for (the snapshot of key_generation, key_date, region, "dynamodb"). Region and
+     * service are fixed per client. Keyed on the generation, not the pointer: a snapshot can be replaced (and
+     * the old value freed) without signing, and a later value may be allocated at the same address. */
+    uint64_t key_generation;   /* 0: no key yet (a snapshot with credentials has generation >= 1) */
     char key_date[9];
     uint8_t signing_key[SIGV4_KEY_LEN];
     uint64_t rng;
@@ -201,11 +202,12 @@ static int start_attempt(struct ddb_client *c, struct job *job)
     if (sigv4_format_time(wall.tv_sec, amz_date, date) != 0)
         return -1;
     struct sigv4_scope scope = {date, c->region, "dynamodb"};
-    if (c->key_creds != creds || strcmp(date, c->key_date) != 0) {
+    if (c->key_generation != c->creds_generation || strcmp(date, c->key_date) != 0) {
+        c->key_generation = 0;
         if (sigv4_signing_key(creds->secret_access_key, &scope, c->signing_key) != 0)
             return -1;
         memcpy(c->key_date, date, sizeof c->key_date);
-        c->key_creds = creds;
+        c->key_generation = c->creds_generation;
     }
 
     char target[sizeof TARGET_PREFIX + sizeof job->operation];
