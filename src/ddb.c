@@ -33,6 +33,7 @@ struct job {
     int retry_cost;            /* what the last retry took from the quota: given back on success */
     int forced;                /* a refused-credentials answer already forced one refresh */
     uint64_t creds_ticket;     /* while waiting: creds_cache_refreshes must reach this (0: any credentials) */
+    uint64_t signed_generation; /* the client's creds_generation the last attempt was signed with */
     struct buf lines;          /* this attempt's header lines, each NUL-terminated; storage kept for retries */
     const char *line_ptrs[MAX_LINES];
 };
@@ -248,6 +249,7 @@ static int start_attempt(struct ddb_client *c, struct job *job)
     };
     if (httpc_send(c->http, &job->http) != 0)
         return -1;
+    job->signed_generation = c->creds_generation;
     job->attempts++;
     return 0;
 }
@@ -370,7 +372,12 @@ static void on_http_done(struct httpc_request *req, const struct httpc_response 
             job->forced = 1;
             log_info("ddb %s: DynamoDB refused the credentials (HTTP %ld); refreshing them and retrying once",
                      job->operation, resp->status);
-            job->creds_ticket = creds_cache_force_refresh(c->cache, c->creds);
+            /* Refused are the credentials this attempt was signed with: when the client has moved on
+             * since (a rotation while it was in flight), retry with the new ones, refresh nothing. */
+            if (job->signed_generation != c->creds_generation)
+                job->creds_ticket = creds_cache_refreshes(c->cache);
+            else
+                job->creds_ticket = creds_cache_force_refresh(c->cache, c->creds);
             json_decref(body);
             park(c, job);
             return;
