@@ -164,14 +164,19 @@ static void on_refreshed(void *ctx, struct creds *fresh, const char *error)
     atomic_fetch_add_explicit(&cache->refreshes, 1, memory_order_release);
     for (struct waiter *w = waiters; w != NULL; w = w->next)
         creds_ref(answer); /* one reference per waiter, taken while current cannot change */
-    char still[128] = "";
+    /* Copied under the lock: once it is released another refresh may replace fresh and free it. */
+    char still[128] = "", from[64] = "";
     if (fresh == NULL && answer != NULL)
         snprintf(still, sizeof still, "%s", answer->access_key_id);
+    if (fresh != NULL) {
+        snprintf(still, sizeof still, "%s", fresh->access_key_id);
+        snprintf(from, sizeof from, "%s", fresh->provider);
+    }
     pthread_mutex_unlock(&cache->lock);
     creds_unref(old);
     /* The same failure gives the same line, so log.c collapses an outage into one line and a count. */
     if (fresh != NULL)
-        log_info("credentials refreshed from %s: access key id %s", fresh->provider, fresh->access_key_id);
+        log_info("credentials refreshed from %s: access key id %s", from, still);
     else if (still[0] != '\0')
         log_warn("credentials: refresh failed (%s); still signing with access key id %s until it expires",
                  error != NULL ? error : "no credentials", still);
