@@ -99,8 +99,9 @@ struct creds_provider *creds_static_new(const char *access_key_id, const char *s
 struct creds_cache_options {
     struct creds_provider *source; /* owned by the cache from creds_cache_new on, even on failure */
     int64_t refresh_ahead_s;       /* refresh this long before expiration; 0: 300 */
-    int64_t (*now_s)(void *ctx);   /* wall clock in seconds; NULL: CLOCK_REALTIME */
-    void *clock_ctx;
+    int64_t (*now_s)(void *ctx);   /* wall clock in seconds (expirations); NULL: CLOCK_REALTIME */
+    int64_t (*mono_s)(void *ctx);  /* monotonic seconds (back-off, forced-refresh limit); NULL: CLOCK_MONOTONIC */
+    void *clock_ctx;               /* for both clocks */
     struct creds *initial;         /* credentials already fetched (start-up); the cache takes a new reference */
 };
 
