@@ -51,6 +51,11 @@ struct ddb_client {
     struct job *retries;       /* sorted by retry_at_ms */
     struct job *waiting;       /* no credentials yet, or waiting for a forced refresh; oldest first */
     struct job **waiting_tail;
+    /* Parked jobs can start only once a refresh ended (the cache wakes the worker) or a deadline passed, so
+     * submit re-tries them only then, not at every loop turn. */
+    uint64_t waiting_refreshes;    /* creds_cache_refreshes read before the parked jobs were last tried */
+    int waiting_dirty;             /* a job was parked without being tried against the current credentials */
+    int64_t waiting_first_deadline; /* the earliest deadline_ms of the parked jobs; INT64_MAX: none */
 
     struct creds_cache *cache;
     struct creds *creds;       /* the snapshot signed with (a reference), NULL before the first */
@@ -260,18 +265,27 @@ static void park(struct ddb_client *c, struct job *job)
     job->next = NULL;
     *c->waiting_tail = job;
     c->waiting_tail = &job->next;
+    if (job->deadline_ms < c->waiting_first_deadline)
+        c->waiting_first_deadline = job->deadline_ms;
 }
 
-static void start_or_fail(struct ddb_client *c, struct job *job)
+/* Starts job or parks it; returns 1 when parked needing a refresh that is due (the caller asks the cache). */
+static int try_start(struct ddb_client *c, struct job *job)
 {
     int rc = start_attempt(c, job);
     if (rc == 1) {
         park(c, job);
-        if (job->creds_ticket == 0)
-            creds_cache_refresh_if_due(c->cache);
-    } else if (rc != 0) {
-        complete_status(job, DDB_UNAVAILABLE, "could not start a DynamoDB request");
+        return job->creds_ticket == 0;
     }
+    if (rc != 0)
+        complete_status(job, DDB_UNAVAILABLE, "could not start a DynamoDB request");
+    return 0;
+}
+
+static void start_or_fail(struct ddb_client *c, struct job *job)
+{
+    if (try_start(c, job))
+        creds_cache_refresh_if_due(c->cache);
 }
 
 static void schedule_retry(struct ddb_client *c, struct job *job, int64_t at)
@@ -380,6 +394,7 @@ static void on_http_done(struct httpc_request *req, const struct httpc_response 
                 job->creds_ticket = creds_cache_force_refresh(c->cache, c->creds);
             json_decref(body);
             park(c, job);
+            c->waiting_dirty = 1; /* its ticket may be reached already */
             return;
         }
     }
@@ -428,11 +443,9 @@ int ddb_client_timeout_ms(const struct ddb_client *c)
         return 0;
     int wait = httpc_client_timeout_ms(c->http);
     if (c->waiting != NULL) { /* the cache's waker ends the wait early; this bounds deadlines and retries */
-        int64_t first = c->waiting->deadline_ms;
-        for (const struct job *j = c->waiting->next; j != NULL; j = j->next)
-            if (j->deadline_ms < first)
-                first = j->deadline_ms;
-        int64_t until = first - httpc_now_ms();
+        if (c->waiting_dirty)
+            return 0;
+        int64_t until = c->waiting_first_deadline - 5 - httpc_now_ms();
         int w = until <= 0 ? 0 : until > 1000 ? 1000 : (int)until;
         if (wait < 0 || w < wait)
             wait = w;
@@ -450,24 +463,32 @@ int ddb_client_timeout_ms(const struct ddb_client *c)
 static int submit(struct ddb_client *c)
 {
     int n = 0;
-    if (c->waiting != NULL) {
+    int64_t now = httpc_now_ms();
+    uint64_t refreshes = creds_cache_refreshes(c->cache);
+    if (c->waiting != NULL &&
+        (c->waiting_dirty || refreshes != c->waiting_refreshes || now >= c->waiting_first_deadline - 5)) {
         struct job *job = c->waiting;
         c->waiting = NULL;
         c->waiting_tail = &c->waiting;
-        int64_t now = httpc_now_ms();
+        c->waiting_dirty = 0;
+        c->waiting_refreshes = refreshes; /* read before the tries: a refresh ending meanwhile rescans */
+        c->waiting_first_deadline = INT64_MAX;
+        int due = 0;
         while (job != NULL) {
             struct job *next = job->next;
             job->next = NULL;
             if (now >= job->deadline_ms - 5)
                 complete_status(job, DDB_UNAVAILABLE, "no valid AWS credentials came before the deadline");
             else
-                start_or_fail(c, job); /* parks it again while it must still wait */
+                due |= try_start(c, job); /* parks it again while it must still wait */
             job = next;
             n++;
         }
+        if (due) /* once per scan, not once per job under the cache's mutex */
+            creds_cache_refresh_if_due(c->cache);
     }
     if (c->retries != NULL) {
-        int64_t now = httpc_now_ms();
+        now = httpc_now_ms();
         while (c->retries != NULL && c->retries->retry_at_ms <= now) {
             struct job *job = c->retries;
             c->retries = job->next;
@@ -516,6 +537,7 @@ struct ddb_client *ddb_client_new(const struct ddb_config *cfg)
     c->quota = cfg->quota;
     c->fresh_tail = &c->fresh;
     c->waiting_tail = &c->waiting;
+    c->waiting_first_deadline = INT64_MAX;
     struct buf url = BUF_INIT;
     if (cfg->endpoint != NULL)
         buf_concat(&url, cfg->endpoint, "/");
