@@ -30,8 +30,9 @@
  *   reference to the credentials it signs with and calls creds_cache_snapshot
  *   before signing, which costs one atomic load when nothing changed and a
  *   mutex round only after a rotation. The derived SigV4 key is cached by the
- *   signer against that reference (so a rotated secret never reuses a stale
- *   key) plus date, region and service. */
+ *   signer against that generation (so a rotated secret never reuses a stale
+ *   key, even when the new value reuses the old one's address) plus date,
+ *   region and service. */
 #ifndef USERSVC_CREDS_H
 #define USERSVC_CREDS_H
 
@@ -98,13 +99,15 @@ struct creds_provider *creds_static_new(const char *access_key_id, const char *s
 struct creds_cache_options {
     struct creds_provider *source; /* owned by the cache from creds_cache_new on, even on failure */
     int64_t refresh_ahead_s;       /* refresh this long before expiration; 0: 300 */
-    int64_t (*now_s)(void *ctx);   /* wall clock in seconds; NULL: CLOCK_REALTIME */
-    void *clock_ctx;
+    int64_t (*now_s)(void *ctx);   /* wall clock in seconds (expirations); NULL: CLOCK_REALTIME */
+    int64_t (*mono_s)(void *ctx);  /* monotonic seconds (back-off, forced-refresh limit); NULL: CLOCK_MONOTONIC */
+    void *clock_ctx;               /* for both clocks */
     struct creds *initial;         /* credentials already fetched (start-up); the cache takes a new reference */
 };
 
 #define CREDS_CACHE_MAX_WAKERS 256
 #define CREDS_CACHE_RETRY_MAX_S 30 /* failed background refreshes back off 1, 2, 4 ... up to this */
+#define CREDS_CACHE_FORCE_MIN_S 5  /* at most one forced refresh this often */
 
 struct creds_cache;
 
@@ -125,8 +128,10 @@ struct creds_provider *creds_cache_provider(struct creds_cache *cache);
 void creds_cache_refresh_if_due(struct creds_cache *cache);
 
 /* A signer was told its credentials (held, may be NULL) are expired or not
- * recognised: starts a refresh now unless one is in flight or the current
- * credentials are already others than held. Returns the ticket to wait for:
+ * recognised: starts a refresh now unless one is in flight, the current
+ * credentials are already others than held, or a forced refresh started less
+ * than CREDS_CACHE_FORCE_MIN_S ago (then the ticket is already reached: retry
+ * with what is there, so refused requests cannot chain refreshes). Returns the ticket to wait for:
  * once creds_cache_refreshes reaches it, the credentials to retry with are
  * there (or the refresh failed). Any thread. */
 uint64_t creds_cache_force_refresh(struct creds_cache *cache, const struct creds *held);

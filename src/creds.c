@@ -112,15 +112,17 @@ struct creds_cache {
     struct creds_provider base; /* first: the cache is a provider */
     struct creds_provider *source;
     int64_t refresh_ahead_s;
-    int64_t (*now_s)(void *ctx);
+    int64_t (*now_s)(void *ctx);  /* wall clock: expirations */
+    int64_t (*mono_s)(void *ctx); /* monotonic: back-off and rate limits, immune to the wall clock stepping */
     void *clock_ctx;
 
     pthread_mutex_t lock;        /* guards what follows */
     struct creds *current;       /* NULL until the first refresh succeeds */
     int refreshing;              /* one refresh of source in flight */
     struct waiter *waiters;      /* gets waiting for that refresh */
-    int64_t next_try_s;          /* background refreshes wait until then after a failure */
+    int64_t next_try_s;          /* background refreshes wait until then (mono_s) after a failure */
     int failures;                /* failed refreshes in a row */
+    int64_t last_forced_s;       /* when (mono_s) the last forced refresh started; INT64_MIN: never */
     atomic_uint_least64_t generation; /* bumped (release) after current changes; written under lock */
     atomic_uint_least64_t refreshes;  /* refreshes ended; written under lock */
     int wakers[CREDS_CACHE_MAX_WAKERS]; /* eventfds written after each refresh; set before threads start */
@@ -134,11 +136,18 @@ static int64_t realtime_s(void *ctx)
     return (int64_t)ts.tv_sec;
 }
 
+static int64_t monotonic_s(void *ctx)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
 /* The source answered: publish, then answer everyone who waited. */
 static void on_refreshed(void *ctx, struct creds *fresh, const char *error)
 {
     struct creds_cache *cache = ctx;
-    int64_t now = cache->now_s(cache->clock_ctx);
+    int64_t now = cache->now_s(cache->clock_ctx), mono = cache->mono_s(cache->clock_ctx);
     pthread_mutex_lock(&cache->lock);
     struct creds *old = NULL;
     if (fresh != NULL) {
@@ -158,19 +167,24 @@ static void on_refreshed(void *ctx, struct creds *fresh, const char *error)
         /* Failed, or answered credentials that are already due: back off rather than ask every tick. */
         int64_t delay = (int64_t)1 << (cache->failures < 5 ? cache->failures : 5);
         cache->failures++;
-        cache->next_try_s = now + (delay < CREDS_CACHE_RETRY_MAX_S ? delay : CREDS_CACHE_RETRY_MAX_S);
+        cache->next_try_s = mono + (delay < CREDS_CACHE_RETRY_MAX_S ? delay : CREDS_CACHE_RETRY_MAX_S);
     }
     atomic_fetch_add_explicit(&cache->refreshes, 1, memory_order_release);
     for (struct waiter *w = waiters; w != NULL; w = w->next)
         creds_ref(answer); /* one reference per waiter, taken while current cannot change */
-    char still[128] = "";
+    /* Copied under the lock: once it is released another refresh may replace fresh and free it. */
+    char still[128] = "", from[64] = "";
     if (fresh == NULL && answer != NULL)
         snprintf(still, sizeof still, "%s", answer->access_key_id);
+    if (fresh != NULL) {
+        snprintf(still, sizeof still, "%s", fresh->access_key_id);
+        snprintf(from, sizeof from, "%s", fresh->provider);
+    }
     pthread_mutex_unlock(&cache->lock);
     creds_unref(old);
     /* The same failure gives the same line, so log.c collapses an outage into one line and a count. */
     if (fresh != NULL)
-        log_info("credentials refreshed from %s: access key id %s", fresh->provider, fresh->access_key_id);
+        log_info("credentials refreshed from %s: access key id %s", from, still);
     else if (still[0] != '\0')
         log_warn("credentials: refresh failed (%s); still signing with access key id %s until it expires",
                  error != NULL ? error : "no credentials", still);
@@ -243,9 +257,11 @@ struct creds_cache *creds_cache_new(const struct creds_cache_options *options)
     cache->source = options->source;
     cache->refresh_ahead_s = options->refresh_ahead_s > 0 ? options->refresh_ahead_s : DEFAULT_REFRESH_AHEAD_S;
     cache->now_s = options->now_s != NULL ? options->now_s : realtime_s;
+    cache->mono_s = options->mono_s != NULL ? options->mono_s : monotonic_s;
     cache->clock_ctx = options->clock_ctx;
     atomic_init(&cache->generation, 0);
     atomic_init(&cache->refreshes, 0);
+    cache->last_forced_s = INT64_MIN;
     if (options->initial != NULL) {
         cache->current = creds_ref(options->initial);
         atomic_init(&cache->generation, 1);
@@ -260,9 +276,9 @@ struct creds_provider *creds_cache_provider(struct creds_cache *cache)
 
 void creds_cache_refresh_if_due(struct creds_cache *cache)
 {
-    int64_t now = cache->now_s(cache->clock_ctx);
+    int64_t now = cache->now_s(cache->clock_ctx), mono = cache->mono_s(cache->clock_ctx);
     pthread_mutex_lock(&cache->lock);
-    int start = !cache->refreshing && now >= cache->next_try_s &&
+    int start = !cache->refreshing && mono >= cache->next_try_s &&
                 (cache->current == NULL || creds_expiring(cache->current, now, cache->refresh_ahead_s));
     if (start)
         cache->refreshing = 1;
@@ -273,14 +289,21 @@ void creds_cache_refresh_if_due(struct creds_cache *cache)
 
 uint64_t creds_cache_force_refresh(struct creds_cache *cache, const struct creds *held)
 {
+    int64_t mono = cache->mono_s(cache->clock_ctx);
     pthread_mutex_lock(&cache->lock);
     uint64_t done = atomic_load_explicit(&cache->refreshes, memory_order_relaxed);
     int start = 0;
     uint64_t ticket = done + 1;
     if (cache->current != held && cache->current != NULL)
         ticket = done; /* already replaced: retry with what is there */
-    else if (!cache->refreshing)
+    else if (cache->refreshing)
+        ; /* wait for the one in flight */
+    else if (cache->last_forced_s != INT64_MIN && mono - cache->last_forced_s < CREDS_CACHE_FORCE_MIN_S)
+        ticket = done; /* refreshed moments ago (clock skew refuses every signature): retry with what is there */
+    else {
         start = cache->refreshing = 1;
+        cache->last_forced_s = mono;
+    }
     pthread_mutex_unlock(&cache->lock);
     if (start)
         start_refresh(cache);

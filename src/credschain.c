@@ -120,7 +120,7 @@ static int profile_provider(struct credsio *io, credschain_lookup *lookup, void 
         break;
     case AWSPROFILE_PROCESS:
         kind = "credential_process";
-        p = credsproc_new(io, s->credential_process, "profile-process");
+        p = credsproc_new(io, s->credential_process, "profile-process", 0);
         break;
     case AWSPROFILE_CREDENTIAL_SOURCE:
         kind = "credential_source";
@@ -258,11 +258,24 @@ void credschain_clean_up(struct credschain_candidates *c)
     buf_clean_up(&c->skipped);
 }
 
+/* One get of credschain_first. On the heap with two references (the waiter's
+ * and the callback's): a waiter that gives up leaves, and an answer that comes
+ * later (a provider's own timeout, or credsio_free completing its requests)
+ * lands here and frees it rather than writing into a stack frame long gone. */
 struct sync_get {
     atomic_int done;
-    struct creds *creds;
+    atomic_int refs;
+    struct creds *creds; /* the answer's reference until the waiter takes it */
     char error[300];
 };
+
+static void sync_release(struct sync_get *s)
+{
+    if (atomic_fetch_sub(&s->refs, 1) != 1)
+        return;
+    creds_unref(s->creds);
+    free(s);
+}
 
 static void sync_done(void *ctx, struct creds *creds, const char *error)
 {
@@ -270,6 +283,7 @@ static void sync_done(void *ctx, struct creds *creds, const char *error)
     s->creds = creds;
     snprintf(s->error, sizeof s->error, "%s", error != NULL ? error : "");
     atomic_store(&s->done, 1);
+    sync_release(s);
 }
 
 int credschain_first(struct credschain_candidates *c, struct credsio *io, long timeout_ms,
@@ -278,31 +292,45 @@ int credschain_first(struct credschain_candidates *c, struct credsio *io, long t
     *provider = NULL;
     *creds = NULL;
     for (size_t i = 0; i < c->n; i++) {
-        struct sync_get s = {.creds = NULL};
-        atomic_init(&s.done, 0);
+        struct sync_get *s = calloc(1, sizeof *s);
+        if (s == NULL) {
+            note(tried, c->list[i].what);
+            buf_append_str(tried, ": out of memory");
+            break;
+        }
+        atomic_init(&s->done, 0);
+        atomic_init(&s->refs, 2);
         struct creds_provider *p = c->list[i].provider;
-        if (creds_provider_get(p, sync_done, &s) != 0) {
+        if (creds_provider_get(p, sync_done, s) != 0) {
+            free(s); /* no callback will come */
             note(tried, c->list[i].what);
             buf_append_str(tried, ": could not start");
             continue;
         }
-        if (credsio_wait(io, &s.done, timeout_ms) != 0) {
-            /* Still pending: the provider cannot be freed or asked again. Give up on the chain. */
+        if (credsio_wait(io, &s->done, timeout_ms) != 0) {
+            /* Still pending: the provider cannot be freed or asked again. Give up on the chain;
+             * a late answer frees s (and its credentials). */
+            sync_release(s);
             note(tried, c->list[i].what);
             buf_append_str(tried, ": no answer in time");
             c->list[i].provider = NULL;
             break;
         }
-        if (s.creds != NULL) {
+        struct creds *got = s->creds;
+        s->creds = NULL;
+        char error[sizeof s->error];
+        memcpy(error, s->error, sizeof error);
+        sync_release(s);
+        if (got != NULL) {
             *provider = p;
-            *creds = s.creds;
+            *creds = got;
             memmove(&c->list[i], &c->list[i + 1], (c->n - i - 1) * sizeof c->list[0]);
             c->n--;
             return 0;
         }
         note(tried, c->list[i].what);
         buf_append_str(tried, ": ");
-        buf_append_str(tried, s.error);
+        buf_append_str(tried, error);
     }
     note(tried, buf_cstr(&c->skipped));
     return -1;

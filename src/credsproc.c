@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -24,6 +25,7 @@ struct proc {
     struct creds_provider base;
     struct credsio *io;
     char *command, *name;
+    long timeout_ms;     /* the whole run, output and exit */
     creds_callback *callback;
     void *ctx;
     pthread_t thread;
@@ -59,7 +61,9 @@ static int run_command(struct proc *p, struct buf *out, struct buf *err)
     sigaddset(&defaults, SIGTERM);
     posix_spawnattr_setsigmask(&attr, &none); /* the service's threads block SIGINT/SIGTERM */
     posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    /* A group of its own, so a timeout kills whatever the command started too. */
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
     char *argv[] = {"sh", "-c", p->command, NULL};
     pid_t pid;
     int rc = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, environ);
@@ -72,14 +76,14 @@ static int run_command(struct proc *p, struct buf *out, struct buf *err)
         return -1;
     }
     atomic_store(&p->child, pid);
-    int64_t deadline = httpc_now_ms() + CREDSPROC_TIMEOUT_MS;
+    int64_t deadline = httpc_now_ms() + p->timeout_ms;
     int failed = 0;
     char chunk[4096];
     for (;;) {
         int64_t left = deadline - httpc_now_ms();
         struct pollfd pfd = {.fd = pipefd[0], .events = POLLIN};
         if (left <= 0 || atomic_load(&p->cancel)) {
-            buf_printf(err, "did not finish within %d s", CREDSPROC_TIMEOUT_MS / 1000);
+            buf_printf(err, "did not finish within %ld ms", p->timeout_ms);
             failed = 1;
             break;
         }
@@ -104,10 +108,33 @@ static int run_command(struct proc *p, struct buf *out, struct buf *err)
     }
     explicit_bzero(chunk, sizeof chunk);
     close(pipefd[0]);
-    if (failed)
+    /* EOF is not exit: a command that closed its stdout may run on. Wait for
+     * it within the same deadline, never unbounded (the cache's one refresh
+     * would stay in flight for good). */
+    int status = 0, reaped = 0;
+    while (!failed) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid) {
+            reaped = 1;
+            break;
+        }
+        if (w < 0 && errno != EINTR) {
+            failed = 1;
+            break;
+        }
+        if (httpc_now_ms() >= deadline || atomic_load(&p->cancel)) {
+            buf_printf(err, "did not exit within %ld ms", p->timeout_ms);
+            failed = 1;
+            break;
+        }
+        struct timespec nap = {0, 20 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
+    if (failed) {
+        kill(-pid, SIGKILL); /* the command and anything it started */
         kill(pid, SIGKILL);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    }
+    while (!reaped && waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     atomic_store(&p->child, 0);
     if (failed)
@@ -122,14 +149,9 @@ static int run_command(struct proc *p, struct buf *out, struct buf *err)
     return 0;
 }
 
-/* On the loop's thread: hand the thread's result to the waiter. */
-static void deliver(void *ctx, int stopping)
+/* Hands the thread's result to the waiter. */
+static void deliver_result(struct proc *p)
 {
-    struct proc *p = ctx;
-    if (!pthread_equal(pthread_self(), p->thread)) { /* else the loop had stopped: destroy joins */
-        pthread_join(p->thread, NULL);
-        p->thread_running = 0;
-    }
     struct creds *creds = NULL;
     if (p->ok)
         creds = creds_new(p->got.access_key_id, p->got.secret_access_key, p->got.session_token,
@@ -145,6 +167,17 @@ static void deliver(void *ctx, int stopping)
     buf_clean_up(&msg);
 }
 
+/* On the loop's thread: join the command's thread, then deliver. */
+static void deliver(void *ctx, int stopping)
+{
+    struct proc *p = ctx;
+    if (!pthread_equal(pthread_self(), p->thread)) { /* else the loop had stopped: destroy joins */
+        pthread_join(p->thread, NULL);
+        p->thread_running = 0;
+    }
+    deliver_result(p);
+}
+
 static void *thread_main(void *arg)
 {
     struct proc *p = arg;
@@ -156,8 +189,12 @@ static void *thread_main(void *arg)
         explicit_bzero(out.data, out.cap);
     buf_clean_up(&out);
     if (!atomic_load(&p->cancel) && credsio_post(p->io, deliver, p) != 0) {
-        /* out of memory: deliver here rather than never (join is done by destroy) */
+        /* Out of memory: deliver here rather than never (the cache's callback
+         * takes any thread); the join is left to the next begin or destroy. */
         p->ok = 0;
+        buf_reset(&p->err);
+        buf_append_str(&p->err, "out of memory");
+        deliver_result(p);
     }
     return NULL;
 }
@@ -166,6 +203,10 @@ static void *thread_main(void *arg)
 static void begin(void *ctx, int stopping)
 {
     struct proc *p = ctx;
+    if (p->thread_running) { /* the last run delivered from its own thread (out of memory): it has ended */
+        pthread_join(p->thread, NULL);
+        p->thread_running = 0;
+    }
     int rc = stopping ? -1 : pthread_create(&p->thread, NULL, thread_main, p);
     if (rc == 0) {
         p->thread_running = 1;
@@ -196,8 +237,10 @@ static void proc_destroy(struct creds_provider *self)
     if (p->thread_running) {
         atomic_store(&p->cancel, 1);
         pid_t child = atomic_load(&p->child);
-        if (child > 0)
+        if (child > 0) {
+            kill(-child, SIGKILL);
             kill(child, SIGKILL);
+        }
         pthread_join(p->thread, NULL);
     }
     credsparse_creds_clean_up(&p->got);
@@ -207,12 +250,13 @@ static void proc_destroy(struct creds_provider *self)
     free(p);
 }
 
-struct creds_provider *credsproc_new(struct credsio *io, const char *command, const char *name)
+struct creds_provider *credsproc_new(struct credsio *io, const char *command, const char *name, long timeout_ms)
 {
     struct proc *p = calloc(1, sizeof *p);
     if (p == NULL)
         return NULL;
     p->io = io;
+    p->timeout_ms = timeout_ms > 0 ? timeout_ms : CREDSPROC_TIMEOUT_MS;
     p->command = strdup(command);
     p->name = strdup(name);
     atomic_init(&p->cancel, 0);

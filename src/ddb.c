@@ -33,6 +33,7 @@ struct job {
     int retry_cost;            /* what the last retry took from the quota: given back on success */
     int forced;                /* a refused-credentials answer already forced one refresh */
     uint64_t creds_ticket;     /* while waiting: creds_cache_refreshes must reach this (0: any credentials) */
+    uint64_t signed_generation; /* the client's creds_generation the last attempt was signed with */
     struct buf lines;          /* this attempt's header lines, each NUL-terminated; storage kept for retries */
     const char *line_ptrs[MAX_LINES];
 };
@@ -50,13 +51,19 @@ struct ddb_client {
     struct job *retries;       /* sorted by retry_at_ms */
     struct job *waiting;       /* no credentials yet, or waiting for a forced refresh; oldest first */
     struct job **waiting_tail;
+    /* Parked jobs can start only once a refresh ended (the cache wakes the worker) or a deadline passed, so
+     * submit re-tries them only then, not at every loop turn. */
+    uint64_t waiting_refreshes;    /* creds_cache_refreshes read before the parked jobs were last tried */
+    int waiting_dirty;             /* a job was parked without being tried against the current credentials */
+    int64_t waiting_first_deadline; /* the earliest deadline_ms of the parked jobs; INT64_MAX: none */
 
     struct creds_cache *cache;
     struct creds *creds;       /* the snapshot signed with (a reference), NULL before the first */
     uint64_t creds_generation;
-    /* Signing key cache: the key for (creds, key_date, region, "dynamodb"). Region and service are fixed per
-     * client; creds is compared by identity, which is safe while the reference above keeps it alive. */
-    const struct creds *key_creds;
+    /* Signing key cache: the key for (the snapshot of key_generation, key_date, region, "dynamodb"). Region and
+     * service are fixed per client. Keyed on the generation, not the pointer: a snapshot can be replaced (and
+     * the old value freed) without signing, and a later value may be allocated at the same address. */
+    uint64_t key_generation;   /* 0: no key yet (a snapshot with credentials has generation >= 1) */
     char key_date[9];
     uint8_t signing_key[SIGV4_KEY_LEN];
     uint64_t rng;
@@ -201,11 +208,12 @@ static int start_attempt(struct ddb_client *c, struct job *job)
     if (sigv4_format_time(wall.tv_sec, amz_date, date) != 0)
         return -1;
     struct sigv4_scope scope = {date, c->region, "dynamodb"};
-    if (c->key_creds != creds || strcmp(date, c->key_date) != 0) {
+    if (c->key_generation != c->creds_generation || strcmp(date, c->key_date) != 0) {
+        c->key_generation = 0;
         if (sigv4_signing_key(creds->secret_access_key, &scope, c->signing_key) != 0)
             return -1;
         memcpy(c->key_date, date, sizeof c->key_date);
-        c->key_creds = creds;
+        c->key_generation = c->creds_generation;
     }
 
     char target[sizeof TARGET_PREFIX + sizeof job->operation];
@@ -246,6 +254,7 @@ static int start_attempt(struct ddb_client *c, struct job *job)
     };
     if (httpc_send(c->http, &job->http) != 0)
         return -1;
+    job->signed_generation = c->creds_generation;
     job->attempts++;
     return 0;
 }
@@ -256,18 +265,27 @@ static void park(struct ddb_client *c, struct job *job)
     job->next = NULL;
     *c->waiting_tail = job;
     c->waiting_tail = &job->next;
+    if (job->deadline_ms < c->waiting_first_deadline)
+        c->waiting_first_deadline = job->deadline_ms;
 }
 
-static void start_or_fail(struct ddb_client *c, struct job *job)
+/* Starts job or parks it; returns 1 when parked needing a refresh that is due (the caller asks the cache). */
+static int try_start(struct ddb_client *c, struct job *job)
 {
     int rc = start_attempt(c, job);
     if (rc == 1) {
         park(c, job);
-        if (job->creds_ticket == 0)
-            creds_cache_refresh_if_due(c->cache);
-    } else if (rc != 0) {
-        complete_status(job, DDB_UNAVAILABLE, "could not start a DynamoDB request");
+        return job->creds_ticket == 0;
     }
+    if (rc != 0)
+        complete_status(job, DDB_UNAVAILABLE, "could not start a DynamoDB request");
+    return 0;
+}
+
+static void start_or_fail(struct ddb_client *c, struct job *job)
+{
+    if (try_start(c, job))
+        creds_cache_refresh_if_due(c->cache);
 }
 
 static void schedule_retry(struct ddb_client *c, struct job *job, int64_t at)
@@ -368,9 +386,15 @@ static void on_http_done(struct httpc_request *req, const struct httpc_response 
             job->forced = 1;
             log_info("ddb %s: DynamoDB refused the credentials (HTTP %ld); refreshing them and retrying once",
                      job->operation, resp->status);
-            job->creds_ticket = creds_cache_force_refresh(c->cache, c->creds);
+            /* Refused are the credentials this attempt was signed with: when the client has moved on
+             * since (a rotation while it was in flight), retry with the new ones, refresh nothing. */
+            if (job->signed_generation != c->creds_generation)
+                job->creds_ticket = creds_cache_refreshes(c->cache);
+            else
+                job->creds_ticket = creds_cache_force_refresh(c->cache, c->creds);
             json_decref(body);
             park(c, job);
+            c->waiting_dirty = 1; /* its ticket may be reached already */
             return;
         }
     }
@@ -419,11 +443,9 @@ int ddb_client_timeout_ms(const struct ddb_client *c)
         return 0;
     int wait = httpc_client_timeout_ms(c->http);
     if (c->waiting != NULL) { /* the cache's waker ends the wait early; this bounds deadlines and retries */
-        int64_t first = c->waiting->deadline_ms;
-        for (const struct job *j = c->waiting->next; j != NULL; j = j->next)
-            if (j->deadline_ms < first)
-                first = j->deadline_ms;
-        int64_t until = first - httpc_now_ms();
+        if (c->waiting_dirty)
+            return 0;
+        int64_t until = c->waiting_first_deadline - 5 - httpc_now_ms();
         int w = until <= 0 ? 0 : until > 1000 ? 1000 : (int)until;
         if (wait < 0 || w < wait)
             wait = w;
@@ -441,24 +463,32 @@ int ddb_client_timeout_ms(const struct ddb_client *c)
 static int submit(struct ddb_client *c)
 {
     int n = 0;
-    if (c->waiting != NULL) {
+    int64_t now = httpc_now_ms();
+    uint64_t refreshes = creds_cache_refreshes(c->cache);
+    if (c->waiting != NULL &&
+        (c->waiting_dirty || refreshes != c->waiting_refreshes || now >= c->waiting_first_deadline - 5)) {
         struct job *job = c->waiting;
         c->waiting = NULL;
         c->waiting_tail = &c->waiting;
-        int64_t now = httpc_now_ms();
+        c->waiting_dirty = 0;
+        c->waiting_refreshes = refreshes; /* read before the tries: a refresh ending meanwhile rescans */
+        c->waiting_first_deadline = INT64_MAX;
+        int due = 0;
         while (job != NULL) {
             struct job *next = job->next;
             job->next = NULL;
             if (now >= job->deadline_ms - 5)
                 complete_status(job, DDB_UNAVAILABLE, "no valid AWS credentials came before the deadline");
             else
-                start_or_fail(c, job); /* parks it again while it must still wait */
+                due |= try_start(c, job); /* parks it again while it must still wait */
             job = next;
             n++;
         }
+        if (due) /* once per scan, not once per job under the cache's mutex */
+            creds_cache_refresh_if_due(c->cache);
     }
     if (c->retries != NULL) {
-        int64_t now = httpc_now_ms();
+        now = httpc_now_ms();
         while (c->retries != NULL && c->retries->retry_at_ms <= now) {
             struct job *job = c->retries;
             c->retries = job->next;
@@ -507,6 +537,7 @@ struct ddb_client *ddb_client_new(const struct ddb_config *cfg)
     c->quota = cfg->quota;
     c->fresh_tail = &c->fresh;
     c->waiting_tail = &c->waiting;
+    c->waiting_first_deadline = INT64_MAX;
     struct buf url = BUF_INIT;
     if (cfg->endpoint != NULL)
         buf_concat(&url, cfg->endpoint, "/");

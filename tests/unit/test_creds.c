@@ -98,7 +98,7 @@ static void test_cache(void)
 {
     struct fake f = {.base = {.name = "fake", .get = fake_get, .destroy = fake_destroy}};
     struct creds_cache *cache =
-        creds_cache_new(&(struct creds_cache_options){.source = &f.base, .refresh_ahead_s = 300, .now_s = clock_fake});
+        creds_cache_new(&(struct creds_cache_options){.source = &f.base, .refresh_ahead_s = 300, .now_s = clock_fake, .mono_s = clock_fake});
     struct creds_provider *p = creds_cache_provider(cache);
     fake_now = 10000;
 
@@ -177,7 +177,7 @@ static void test_cache_refresh_rules(void)
     struct fake f = {.base = {.name = "fake", .get = fake_get, .destroy = fake_destroy}};
     struct creds *initial = creds_new("AK0", "S0", NULL, 1000, "fake");
     struct creds_cache *cache = creds_cache_new(&(struct creds_cache_options){
-        .source = &f.base, .refresh_ahead_s = 100, .now_s = clock_fake, .initial = initial});
+        .source = &f.base, .refresh_ahead_s = 100, .now_s = clock_fake, .mono_s = clock_fake, .initial = initial});
     int waker = creds_cache_add_waker(cache);
     CHECK(waker >= 0);
     fake_now = 500;
@@ -231,11 +231,56 @@ static void test_cache_refresh_rules(void)
     CHECK(creds_cache_refreshes(cache) >= ticket);
     CHECK(creds_cache_snapshot(cache, held, &gen) == held); /* failed: the valid ones stay */
 
+    /* Forced again within CREDS_CACHE_FORCE_MIN_S (every signature refused, say for clock skew):
+     * nothing starts and the ticket is already reached; once that time passed, one more starts. */
+    fake_now = 953 + CREDS_CACHE_FORCE_MIN_S - 1;
+    ticket = creds_cache_force_refresh(cache, held);
+    CHECK_INT_EQ(f.gets, 4);
+    CHECK(creds_cache_refreshes(cache) >= ticket);
+    fake_now = 953 + CREDS_CACHE_FORCE_MIN_S;
+    ticket = creds_cache_force_refresh(cache, held);
+    CHECK_INT_EQ(f.gets, 5);
+    CHECK(creds_cache_refreshes(cache) < ticket);
+    fake_answer(&f, NULL, "down");
+
     /* Expired: not valid (for /readyz), however they were obtained. */
     fake_now = 5000;
     CHECK_INT_EQ(creds_cache_valid(cache), 0);
     creds_unref(held);
     creds_unref(initial);
+    creds_cache_free(cache);
+}
+
+static int64_t fake_mono;
+
+static int64_t clock_fake_mono(void *ctx)
+{
+    return fake_mono;
+}
+
+/* The back-off runs on the monotonic clock: a wall clock stepping back does not hold refreshes off. */
+static void test_cache_wall_clock_steps(void)
+{
+    struct fake f = {.base = {.name = "fake", .get = fake_get, .destroy = fake_destroy}};
+    struct creds_cache *cache = creds_cache_new(&(struct creds_cache_options){
+        .source = &f.base, .refresh_ahead_s = 100, .now_s = clock_fake, .mono_s = clock_fake_mono});
+    fake_now = 1000000;
+    fake_mono = 50;
+    creds_cache_refresh_if_due(cache); /* nothing cached: due */
+    CHECK_INT_EQ(f.gets, 1);
+    fake_answer(&f, NULL, "down"); /* back off 1 s */
+    fake_now -= 3600;                /* the wall clock steps back an hour */
+    fake_mono += 1;                  /* while one second passes */
+    creds_cache_refresh_if_due(cache);
+    CHECK_INT_EQ(f.gets, 2);
+    fake_answer(&f, NULL, "down"); /* back off 2 s */
+    fake_now += 7200;              /* and forward: no earlier try */
+    creds_cache_refresh_if_due(cache);
+    CHECK_INT_EQ(f.gets, 2);
+    fake_mono += 2;
+    creds_cache_refresh_if_due(cache);
+    CHECK_INT_EQ(f.gets, 3);
+    fake_answer(&f, NULL, "down");
     creds_cache_free(cache);
 }
 
@@ -309,7 +354,7 @@ static void test_threads(void)
     int64_t t = 0;
     log_set_level(LOG_WARN); /* a line per refresh otherwise */
     struct creds_cache *cache = creds_cache_new(
-        &(struct creds_cache_options){.source = &src.base, .now_s = racing_clock, .clock_ctx = &t});
+        &(struct creds_cache_options){.source = &src.base, .now_s = racing_clock, .mono_s = racing_clock, .clock_ctx = &t});
     struct reader readers[3];
     pthread_t threads[3];
     for (int i = 0; i < 3; i++) {
@@ -331,6 +376,7 @@ int main(void)
     RUN(test_value);
     RUN(test_cache);
     RUN(test_cache_refresh_rules);
+    RUN(test_cache_wall_clock_steps);
     RUN(test_static);
     RUN(test_threads);
     return check_summary();

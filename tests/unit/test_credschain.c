@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -168,6 +169,59 @@ static void test_first_yields(void)
     credsio_free(io);
 }
 
+/* A provider that answers only when the test says, after credschain_first gave up on it. */
+struct late {
+    struct creds_provider base;
+    creds_callback *callback;
+    void *ctx;
+};
+
+static int late_get(struct creds_provider *self, creds_callback *callback, void *ctx)
+{
+    struct late *l = (struct late *)self;
+    l->callback = callback;
+    l->ctx = ctx;
+    return 0;
+}
+
+static void late_destroy(struct creds_provider *self)
+{
+    (void)self;
+}
+
+/* Scribbles over the stack where credschain_first's frame was. */
+static void __attribute__((noinline)) clobber_stack(void)
+{
+    volatile char junk[2048];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (char)0xa5;
+}
+
+static void test_first_late_answer(void)
+{
+    struct credsio *io = credsio_new(&(struct httpc_config){0});
+    struct late l = {{"late", late_get, late_destroy}, NULL, NULL};
+    struct credschain_candidates c = {.n = 1};
+    c.list[0] = (struct credschain_candidate){&l.base, "late (slow)"};
+    struct creds_provider *p = NULL;
+    struct creds *got = NULL;
+    struct buf tried = BUF_INIT;
+    CHECK_INT_EQ(credschain_first(&c, io, 50, &p, &got, &tried), -1);
+    CHECK(strstr(buf_cstr(&tried), "late (slow): no answer in time") != NULL);
+    CHECK(l.callback != NULL);
+    clobber_stack();
+    /* The answer comes after the wait was abandoned: it is released, not stored in a dead frame. */
+    struct creds *answer = creds_new("AKLATE", "s", NULL, CREDS_NO_EXPIRY, "late");
+    creds_ref(answer); /* ours, to see what becomes of the callback's */
+    if (l.callback != NULL)
+        l.callback(l.ctx, answer, NULL);
+    CHECK_INT_EQ(atomic_load(&answer->refs), 1);
+    creds_unref(answer);
+    credschain_clean_up(&c);
+    buf_clean_up(&tried);
+    credsio_free(io);
+}
+
 static void test_plans(void)
 {
     struct credshttp_plan plan = {0};
@@ -239,14 +293,83 @@ static void on_creds(void *ctx, struct creds *creds, const char *error)
     atomic_store(&w->done, 1);
 }
 
-static void run_process(struct credsio *io, const char *command, struct wait *w)
+static void run_process_within(struct credsio *io, const char *command, long timeout_ms, struct wait *w)
 {
-    struct creds_provider *p = credsproc_new(io, command, "profile-process");
+    struct creds_provider *p = credsproc_new(io, command, "profile-process", timeout_ms);
     *w = (struct wait){.creds = NULL};
     atomic_init(&w->done, 0);
     CHECK_INT_EQ(creds_provider_get(p, on_creds, w), 0);
     CHECK_INT_EQ(credsio_wait(io, &w->done, 10000), 0);
     creds_provider_destroy(p);
+}
+
+static void run_process(struct credsio *io, const char *command, struct wait *w)
+{
+    run_process_within(io, command, 0, w);
+}
+
+/* 1 when pid is gone (or a zombie nobody reaped yet), read from /proc. */
+static int process_gone(long pid)
+{
+    char path[64], stat[256] = "";
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 1;
+    size_t n = fread(stat, 1, sizeof stat - 1, f);
+    fclose(f);
+    stat[n] = '\0';
+    const char *paren = strrchr(stat, ')');
+    return paren != NULL && paren[1] == ' ' && paren[2] == 'Z';
+}
+
+/* A command that printed its answer but does not exit, or leaves a child
+ * holding its stdout, is bounded by the timeout and killed with its group. */
+static void test_process_lingers(void)
+{
+    struct credsio *io = credsio_new(&(struct httpc_config){0});
+    struct wait w;
+    int64_t t0 = httpc_now_ms();
+    /* Closes stdout (EOF for us) and sleeps on. */
+    run_process_within(io,
+                       "printf '{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"s\"}'; "
+                       "exec >&-; sleep 20",
+                       800, &w);
+    int64_t took = httpc_now_ms() - t0;
+    CHECK(atomic_load(&w.done) == 1);
+    CHECK(w.creds == NULL && strstr(w.error, "did not exit within 800 ms") != NULL);
+    CHECK(took < 5000);
+    creds_unref(w.creds);
+
+    /* Hands stdout to a child that runs on: the timeout kills the child too. */
+    char pidfile[] = "/tmp/usersvc-credsproc-XXXXXX";
+    int fd = mkstemp(pidfile);
+    CHECK(fd >= 0);
+    close(fd);
+    char command[300];
+    snprintf(command, sizeof command,
+             "sh -c 'echo $$ > %s; exec sleep 20' & "
+             "printf '{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"s\"}'",
+             pidfile);
+    t0 = httpc_now_ms();
+    run_process_within(io, command, 800, &w);
+    took = httpc_now_ms() - t0;
+    CHECK(w.creds == NULL && strstr(w.error, "did not finish within 800 ms") != NULL);
+    CHECK(took < 5000);
+    creds_unref(w.creds);
+    long child = 0;
+    FILE *f = fopen(pidfile, "r");
+    CHECK(f != NULL && fscanf(f, "%ld", &child) == 1 && child > 0);
+    if (f != NULL)
+        fclose(f);
+    unlink(pidfile);
+    int gone = 0;
+    for (int i = 0; i < 50 && child > 0 && !(gone = process_gone(child)); i++)
+        usleep(20 * 1000);
+    CHECK(gone);
+    if (child > 0 && !gone)
+        kill((pid_t)child, SIGKILL); /* do not leave it behind when the check fails */
+    credsio_free(io);
 }
 
 static void test_process(void)
@@ -319,8 +442,10 @@ int main(void)
     httpc_global_init();
     RUN(test_build_order);
     RUN(test_first_yields);
+    RUN(test_first_late_answer);
     RUN(test_plans);
     RUN(test_process);
+    RUN(test_process_lingers);
     RUN(test_window);
     RUN(test_rejected);
     httpc_global_cleanup();
