@@ -265,6 +265,16 @@ static int field_at(const struct xml *x, const char *action)
     return -1;
 }
 
+/* An element ended (its end tag, or it closed itself): leave it. Returns 1 when that was the root. */
+static int leave_element(struct xml *x)
+{
+    x->depth--;
+    x->field = -1;
+    if (x->depth == 2)
+        x->in_credentials = 0;
+    return x->depth == 0;
+}
+
 /* Walks the whole document. Returns 0, -1 (malformed) or -2 (out of memory, reported as malformed). */
 static int xml_walk(struct xml *x, const char *action)
 {
@@ -313,12 +323,7 @@ static int xml_walk(struct xml *x, const char *action)
                 x->stack_len[x->depth - 1] != name_len || memcmp(x->stack[x->depth - 1], name, name_len) != 0)
                 return -1;
             x->pos++;
-            x->depth--;
-            x->field = -1;
-            if (x->depth == 2)
-                x->in_credentials = 0;
-            if (x->depth == 0)
-                root_done = 1;
+            root_done |= leave_element(x);
             continue;
         }
         /* Attributes, up to '>' or '/>', quotes honoured. */
@@ -362,14 +367,8 @@ static int xml_walk(struct xml *x, const char *action)
                 return -3 - f; /* a field twice */
             x->field = f;
         }
-        if (self_closing) {
-            x->depth--;
-            x->field = -1;
-            if (x->depth == 2)
-                x->in_credentials = 0;
-            if (x->depth == 0)
-                root_done = 1;
-        }
+        if (self_closing)
+            root_done |= leave_element(x);
     }
     return root_done ? 0 : -1;
 }
