@@ -121,9 +121,7 @@ def main(argv=None):
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     lsock.bind((args.host, args.port))
     lsock.listen(128)
-    slots = threading.BoundedSemaphore(fakeutil.MAX_CONNS)
-
-    def serve(c):
+    def serve(c, _peer):
         fields = {}
         up = None
         try:
@@ -201,22 +199,9 @@ def main(argv=None):
                         pass
             if fields:
                 log.event(**fields)
-            slots.release()
 
     fakeutil.announce_ready(args, lsock.getsockname()[1], log, "CONNECT/forward proxy")
-    try:
-        while True:
-            slots.acquire()
-            try:
-                conn, _ = lsock.accept()
-            except BaseException:
-                slots.release()
-                raise
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
-    except (SystemExit, KeyboardInterrupt):
-        pass
-    finally:
-        lsock.close()
+    fakeutil.serve_connections(lsock, serve)
     return 0
 
 

@@ -132,6 +132,32 @@ def announce_ready(args, port, log, what):
     log.note(f"{what} ready on {args.host}:{port}")
 
 
+def serve_connections(lsock, handler):
+    """Accepts on lsock until SIGTERM/SIGINT, each connection on a thread of its own running
+    handler(conn, peer), at most MAX_CONNS at once; closes lsock at the end."""
+    slots = threading.BoundedSemaphore(MAX_CONNS)
+
+    def run(conn, peer):
+        try:
+            handler(conn, peer)
+        finally:
+            slots.release()
+
+    try:
+        while True:
+            slots.acquire()
+            try:
+                conn, peer = lsock.accept()
+            except BaseException:
+                slots.release()
+                raise
+            threading.Thread(target=run, args=(conn, peer), daemon=True).start()
+    except (SystemExit, KeyboardInterrupt):
+        pass
+    finally:
+        lsock.close()
+
+
 def relay(a, b, idle_timeout=IO_TIMEOUT):
     """Copy bytes both ways between sockets a and b until both directions end
     (EOF or error) or nothing moves for idle_timeout seconds.

@@ -48,11 +48,12 @@ import json
 import os
 import signal
 import sys
-import tempfile
 import threading
 import urllib.request
 
 from werkzeug.serving import make_server
+
+import fakeutil  # beside this file; its write_atomic is the one every stand-in uses
 
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -83,22 +84,6 @@ def service_policy():
 
 def log(msg):
     print(f"moto_server: {msg}", file=sys.stderr, flush=True)
-
-
-def write_atomic(path, text, mode=0o644):
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def setup_auth(endpoint):
@@ -242,14 +227,14 @@ def main(argv=None):
                     (args.admin_creds_file, admin_id, admin_secret),
                 ):
                     if path:
-                        write_atomic(
+                        fakeutil.write_atomic(
                             path,
                             f"AWS_ACCESS_KEY_ID={kid}\nAWS_SECRET_ACCESS_KEY={sec}\n",
                             0o600,
                         )
                 log(f"SigV4 auth on; IAM user {IAM_USER}, key {key_id}")
             if args.ready_file:
-                write_atomic(args.ready_file, f"{port}\n")
+                fakeutil.write_atomic(args.ready_file, f"{port}\n")
             log(f"ready on {endpoint}")
         except BaseException as e:  # report and stop the server
             failed.append(e)

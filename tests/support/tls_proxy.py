@@ -45,7 +45,6 @@ import os
 import socket
 import ssl
 import sys
-import threading
 
 import fakeutil
 
@@ -130,8 +129,6 @@ def main(argv=None):
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     lsock.bind((args.host, args.port))
     lsock.listen(128)
-    slots = threading.BoundedSemaphore(fakeutil.MAX_CONNS)
-
     def serve(raw, peer):
         fields = {"event": "conn", "peer": f"{peer[0]}:{peer[1]}"}
         up = tls = None
@@ -158,23 +155,10 @@ def main(argv=None):
                     except OSError:
                         pass
             log.event(**fields)
-            slots.release()
 
     fakeutil.announce_ready(args, lsock.getsockname()[1], log,
                             f"TLS -> {args.upstream}, CA {os.path.join(args.cert_dir, 'ca.pem')};")
-    try:
-        while True:
-            slots.acquire()
-            try:
-                conn, peer = lsock.accept()
-            except BaseException:
-                slots.release()
-                raise
-            threading.Thread(target=serve, args=(conn, peer), daemon=True).start()
-    except (SystemExit, KeyboardInterrupt):
-        pass
-    finally:
-        lsock.close()
+    fakeutil.serve_connections(lsock, serve)
     return 0
 
 
