@@ -99,32 +99,7 @@ if start_edge_instance edge-limits MAX_CONNECTIONS=200 MAX_CONNECTIONS_PER_IP=20
 	REQ_DESC="200 connections trickling a POST body, then a new client" STATUS="" BODY=$r
 	check "200 connections holding a body open: a new client gets 200 within 1 s ($(jq .new_client_s <<<"$r") s)" \
 		jqe '.new_client_status == 200 and .new_client_s < 1' "$r"
-	r=$(python3 - "$ES_TARGET" <<'PY'
-import json, socket, sys, time
-host, port = sys.argv[1].rsplit(":", 1)
-def connect(src, request):
-    s = socket.socket(); s.bind((src, 0)); s.settimeout(5); s.connect((host, int(port)))
-    if request:
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"); s.recv(4096)
-    return s
-others = [connect("127.0.1.%d" % (i % 18 + 1), True) for i in range(180)]
-greedy = [connect("127.0.0.5", True) for _ in range(20)]
-time.sleep(0.2)
-extra = [connect("127.0.0.5", False) for _ in range(10)]  # over its share, with every slot taken
-time.sleep(0.5)
-closed = 0
-for s in others:
-    s.setblocking(False)
-    try:
-        if s.recv(1) == b"":
-            closed += 1
-    except BlockingIOError:
-        pass
-    except OSError:
-        closed += 1
-print(json.dumps({"others_closed": closed}))
-PY
-)
+	r=$(edge overshare "$ES_TARGET" 180 127.0.0.5 20 10) # every slot taken, then 10 over 127.0.0.5's share
 	REQ_DESC="an address over its share while every slot is taken" STATUS="" BODY=$r
 	check "an address over its share pushes no other client's connection out" jqe '.others_closed == 0' "$r"
 	r=$(edge hold "$ES_TARGET" 25 idle 127.0.0.2)

@@ -19,6 +19,10 @@ JSON object on stdout for jq.
                                time a new client from 127.0.0.1:
                                {"held": n, "refused": {"429": k}, "new_client_s": t,
                                 "new_client_status": 200, "closed_to_make_room": k}
+  overshare HOST:PORT OTHERS ADDR SHARE EXTRA
+                               OTHERS kept-alive connections from 127.0.1.1-18, SHARE
+                               from ADDR, then EXTRA more from ADDR (over its share):
+                               {"others_closed": k}
 """
 import json
 import re
@@ -136,6 +140,15 @@ def hold(target, n, mode, *sources):
     data, _ = read_all(c, 5)
     elapsed = time.time() - t0
     c.close()
+    closed = count_closed(socks)
+    for s in socks:
+        s.close()
+    return {"held": n, "refused": refused, "new_client_s": round(elapsed, 3), "new_client_status": status_of(data),
+            "closed_to_make_room": closed}
+
+
+def count_closed(socks):
+    """How many of socks the server has closed (end of stream or reset), without waiting."""
     closed = 0
     for s in socks:
         s.setblocking(False)
@@ -146,13 +159,34 @@ def hold(target, n, mode, *sources):
             pass
         except OSError:
             closed += 1
+    return closed
+
+
+def overshare(target, others, greedy_addr, share, extra):
+    """`others` kept-alive connections from 127.0.1.1-18, `share` from greedy_addr (its whole share),
+    then `extra` more from greedy_addr: how many of the others the server closed."""
+    def connect(src, request):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind((src, 0))
+        s.settimeout(5)
+        s.connect(addr(target))
+        if request:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            s.recv(4096)
+        return s
+    held = [connect("127.0.1.%d" % (i % 18 + 1), True) for i in range(int(others))]
+    greedy = [connect(greedy_addr, True) for _ in range(int(share))]
+    time.sleep(0.2)
+    over = [connect(greedy_addr, False) for _ in range(int(extra))]
+    time.sleep(0.5)
+    result = {"others_closed": count_closed(held)}
+    for s in held + greedy + over:
         s.close()
-    return {"held": n, "refused": refused, "new_client_s": round(elapsed, 3), "new_client_status": status_of(data),
-            "closed_to_make_room": closed}
+    return result
 
 
 if __name__ == "__main__":
-    commands = {"raw": raw, "repeat": repeat, "trickle": trickle, "hold": hold}
+    commands = {"raw": raw, "repeat": repeat, "trickle": trickle, "hold": hold, "overshare": overshare}
     if len(sys.argv) < 3 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     print(json.dumps(commands[sys.argv[1]](*sys.argv[2:])))
