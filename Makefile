@@ -48,6 +48,14 @@ $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# The OpenAPI document (config/openapi.json) is assembled into openapi.o with .incbin; its ETag is
+# a hash of its bytes, so both change exactly when the document does.
+OPENAPI_DOC := config/openapi.json
+OPENAPI_DEFS = -DOPENAPI_FILE='"$(OPENAPI_DOC)"' \
+               -DOPENAPI_ETAG='"$(shell sha256sum $(OPENAPI_DOC) | cut -c1-16)"'
+$(BUILD)/obj/openapi.o: CFLAGS += $(OPENAPI_DEFS)
+$(BUILD)/obj/openapi.o: $(OPENAPI_DOC)
+
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS)
@@ -97,6 +105,9 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuz
 $(FUZZ_BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/obj/openapi.o: FUZZ_CFLAGS += $(OPENAPI_DEFS)
+$(FUZZ_BUILD)/obj/openapi.o: $(OPENAPI_DOC)
 
 $(FUZZ_BUILD)/obj/fake_app.o: tests/fuzz/fake_app.c
 	@mkdir -p $(@D)

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "openapi.h"
 #include "router.h"
 #include "users.h"
 
@@ -14,6 +15,7 @@ static route_handler health, ready;
 static const struct route routes[] = {
     {HTTP_GET, "/healthz", health},
     {HTTP_GET, "/readyz", ready},
+    {HTTP_GET, "/openapi.json", openapi_serve},
     {HTTP_GET, "/users", users_list},
     {HTTP_POST, "/users", users_create},
     {HTTP_GET, "/users/by-email/:email", users_by_email},
