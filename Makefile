@@ -37,7 +37,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 DEB_PACKAGES := gcc make pkg-config libmicrohttpd-dev libcurl4-openssl-dev libssl-dev \
                 libjansson-dev uuid-dev curl jq python3 clang-14 libclang-rt-14-dev
 
-.PHONY: all deps test test-once unit e2e bench bench-smoke fuzz fuzz-smoke run clean valgrind lint format compdb
+.PHONY: all deps test test-once unit e2e contract bench bench-smoke fuzz fuzz-smoke run clean valgrind lint format compdb
 
 all: $(BUILD)/usersvc
 
@@ -75,10 +75,26 @@ deps:
 unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)
 
-e2e: $(BUILD)/usersvc
-	@tests/e2e/run.sh $(BUILD)/usersvc
+# The contract (config/openapi.json): @redocly/cli lints it (recommended-strict: warnings fail
+# too) and the exchange checker proves on fixtures that it catches what it must. node_modules
+# comes from tests/contract/package-lock.json with `npm ci`.
+CONTRACT_DEPS := tests/contract/node_modules/.package-lock.json
+$(CONTRACT_DEPS): tests/contract/package-lock.json
+	@command -v npm >/dev/null || { echo "contract: node and npm are required (apt-get install nodejs npm)"; exit 1; }
+	cd tests/contract && npm ci --no-audit --no-fund --loglevel=error
 
-test-once: unit e2e
+# The normal flavour's e2e run records the main service's traffic and checks it against the
+# OpenAPI document (E2E_CONTRACT=1, README: Tests); the sanitized flavours run without the proxy.
+e2e: $(BUILD)/usersvc $(if $(SANITIZE),,$(CONTRACT_DEPS))
+	@E2E_CONTRACT=$(if $(SANITIZE),0,1) tests/e2e/run.sh $(BUILD)/usersvc
+
+test-once: unit $(if $(SANITIZE),,contract) e2e
+
+contract: $(CONTRACT_DEPS)
+	@cd tests/contract && if node_modules/.bin/redocly lint --format=stylish ../../config/openapi.json >lint.out 2>&1; \
+	  then rm -f lint.out; echo "contract lint: 1 passed, 0 failed"; \
+	  else cat lint.out; rm -f lint.out; echo "contract lint: 0 passed, 1 failed"; exit 1; fi
+	@node tests/contract/check_exchanges.mjs --self-test config/openapi.json
 
 # The benchmark against the Express + AWS SDK peer (README: Performance). Not part of `make test`,
 # which runs it only in smoke mode: a few seconds, every answer 2xx, no timing asserted.
