@@ -171,25 +171,29 @@ class Recorder:
     def close_conn(self, n):
         with self.lock:
             bufs = self.live.pop(n, None)
-            if bufs is not None:
-                self._write(n, *bufs)
+        if bufs is not None:
+            self._write(n, *bufs)
 
     def flush_all(self):
         with self.lock:
-            for n, bufs in sorted(self.live.items()):
-                self._write(n, *bufs)
+            live = sorted(self.live.items())
             self.live.clear()
+        for n, bufs in live:
+            self._write(n, *bufs)
 
     def _write(self, n, up, down):
         if not up:
             return
         exchanges, problem = split_exchanges(bytes(up), bytes(down))
+        lines = []
         for i, ex in enumerate(exchanges):
             last = i == len(exchanges) - 1
-            line = {"conn": n, "seq": i, **ex, "problem": problem if last else None}
-            self.f.write(json.dumps(line, separators=(",", ":")) + "\n")
+            lines.append(json.dumps({"conn": n, "seq": i, **ex, "problem": problem if last else None},
+                                    separators=(",", ":")) + "\n")
         if not exchanges:
-            self.f.write(json.dumps({"conn": n, "seq": 0, "problem": problem or "no request"}) + "\n")
+            lines.append(json.dumps({"conn": n, "seq": 0, "problem": problem or "no request"}) + "\n")
+        with self.lock:
+            self.f.write("".join(lines))
 
 
 def handle(conn, upstream, rec, log):
@@ -201,6 +205,8 @@ def handle(conn, upstream, rec, log):
         conn.close()
         rec.close_conn(n)
         return
+    for s in (conn, svc):  # relay each piece at once: Nagle + delayed ACKs would add 40 ms stalls
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sel = selectors.DefaultSelector()
     peer = {conn: svc, svc: conn}
     tee = {conn: up, svc: down}
@@ -226,8 +232,7 @@ def handle(conn, upstream, rec, log):
                     except OSError:
                         pass
                     continue
-                with rec.lock:
-                    tee[src] += data
+                tee[src] += data  # only this thread appends; flush_all reads it at the very end
                 try:
                     peer[src].sendall(data)
                 except OSError:
