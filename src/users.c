@@ -11,6 +11,7 @@
 #include "app.h"
 #include "attrval.h"
 #include "cursor.h"
+#include "errors.h"
 #include "log.h"
 #include "model.h"
 #include "user.h"
@@ -44,7 +45,7 @@ static struct op *op_new(const struct app *app, struct http_exchange *ex)
 {
     struct op *op = calloc(1, sizeof *op);
     if (op == NULL) {
-        http_respond_error(ex, 503, "backend_unavailable", "out of memory", NULL);
+        errors_respond(ex, ERR_BACKEND_UNAVAILABLE, "out of memory", NULL);
         return NULL;
     }
     op->app = app;
@@ -80,13 +81,13 @@ static void op_send(struct op *op, const char *operation, json_t *request, ddb_c
 {
     if (request == NULL) {
         json_decref(request);
-        http_respond_error(op->ex, 500, "internal_error", "internal error", NULL);
+        errors_respond(op->ex, ERR_INTERNAL, "internal error", NULL);
         op_finish(op);
         return;
     }
     if (ddb_send(op->app->ddb, operation, request, then, op) != 0) {
-        http_respond_error(op->ex, 503, "backend_unavailable", "the service is shutting down", NULL);
-        op->ex->resp.retry_after = 1;
+        errors_respond(op->ex, ERR_BACKEND_UNAVAILABLE, "the service is shutting down", NULL);
+        http_response_add_header(&op->ex->resp, "Retry-After", "1");
         op_finish(op);
     }
 }
@@ -116,10 +117,10 @@ static json_t *parse_body(struct http_exchange *ex, int allow_merge_patch)
     const char *type = ex->req.header(&ex->req, "Content-Type");
     if (type == NULL || !(media_type_is(type, "application/json") ||
                           (allow_merge_patch && media_type_is(type, "application/merge-patch+json")))) {
-        http_respond_error(ex, 415, "unsupported_media_type",
-                           allow_merge_patch ? "send application/json or application/merge-patch+json"
-                                             : "send application/json",
-                           NULL);
+        errors_respond(ex, ERR_UNSUPPORTED_MEDIA_TYPE,
+                       allow_merge_patch ? "send application/json or application/merge-patch+json"
+                                         : "send application/json",
+                       NULL);
         return NULL;
     }
     json_error_t error;
@@ -127,12 +128,12 @@ static json_t *parse_body(struct http_exchange *ex, int allow_merge_patch)
     if (body == NULL) {
         char message[256];
         snprintf(message, sizeof message, "malformed JSON: %s", error.text);
-        http_respond_error(ex, 400, "invalid_json", message, NULL);
+        errors_respond(ex, ERR_INVALID_JSON, message, NULL);
         return NULL;
     }
     if (!json_is_object(body)) {
         json_decref(body);
-        http_respond_error(ex, 400, "invalid_json", "the body must be a JSON object", NULL);
+        errors_respond(ex, ERR_INVALID_JSON, "the body must be a JSON object", NULL);
         return NULL;
     }
     return body;
@@ -144,7 +145,7 @@ static void respond_validation(struct http_exchange *ex, const struct field_erro
     for (size_t i = 0; i < errs->n; i++)
         json_array_append_new(list, json_pack("{s:s, s:s}", "field", errs->items[i].field, "message",
                                               errs->items[i].message));
-    http_respond_error(ex, 400, "validation_failed", "the request has invalid members", list);
+    errors_respond(ex, ERR_VALIDATION_FAILED, "the request has invalid members", list);
 }
 
 /* ---- ETags: "<version>" ---- */
@@ -204,7 +205,7 @@ static void note_unreadable(struct op *op, const json_t *item, const char *what)
 static void respond_unreadable(struct op *op, const json_t *item)
 {
     note_unreadable(op, item, "refused");
-    http_respond_error(op->ex, 500, "internal_error", "the stored user cannot be read", NULL);
+    errors_respond(op->ex, ERR_INTERNAL, "the stored user cannot be read", NULL);
 }
 
 static void respond_user(struct op *op, int status, const json_t *item)
@@ -218,9 +219,7 @@ static void respond_user(struct op *op, int status, const json_t *item)
     }
     http_respond(op->ex, status, buf_steal(&body));
     if (version >= 0) {
-        struct buf etag = BUF_INIT;
-        buf_printf(&etag, "\"%lld\"", version);
-        op->ex->resp.etag = buf_steal(&etag);
+        http_response_add_headerf(&op->ex->resp, "ETag", "\"%lld\"", version);
     }
 }
 
@@ -279,15 +278,15 @@ static enum cancel_kind cancel_kind(const struct ddb_result *r, int guard)
 static void respond_cancelled(struct op *op, const struct ddb_result *r, enum cancel_kind kind)
 {
     if (kind == CANCEL_EMAIL_TAKEN) {
-        http_respond_error(op->ex, 409, "email_taken", "a user with this email already exists", NULL);
+        errors_respond(op->ex, ERR_EMAIL_TAKEN, "a user with this email already exists", NULL);
     } else if (kind == CANCEL_TOO_LARGE) {
-        http_respond_error(op->ex, 413, "item_too_large", "the user would exceed DynamoDB's 400 KB item size", NULL);
+        errors_respond(op->ex, ERR_ITEM_TOO_LARGE, "the user would exceed DynamoDB's 400 KB item size", NULL);
     } else if (kind == CANCEL_THROTTLED) {
-        http_respond_error(op->ex, 503, "throttled", "DynamoDB is throttling requests; retry shortly", NULL);
-        op->ex->resp.retry_after = 1;
+        errors_respond(op->ex, ERR_THROTTLED, "DynamoDB is throttling requests; retry shortly", NULL);
+        http_response_add_header(&op->ex->resp, "Retry-After", "1");
     } else {
         log_request(LOG_ERROR, op->ex->req.request_id, "transaction cancelled: %s", r->message);
-        http_respond_error(op->ex, 500, "internal_error", "internal error", NULL);
+        errors_respond(op->ex, ERR_INTERNAL, "internal error", NULL);
     }
     op_finish(op);
 }
@@ -307,7 +306,7 @@ static int is_condition_failed(const struct ddb_result *r)
 
 static void respond_not_found(struct op *op)
 {
-    http_respond_error(op->ex, 404, "user_not_found", "user not found", NULL);
+    errors_respond(op->ex, ERR_USER_NOT_FOUND, "user not found", NULL);
 }
 
 /* A valid id param copied into op->id, or 404 without calling DynamoDB. */
@@ -342,9 +341,7 @@ static void get_done(void *ctx, const struct ddb_result *r)
     const char *inm = op->if_match; /* holds If-None-Match for GET */
     if (inm != NULL && etag_matches(inm, user_item_version(item), 1)) {
         http_respond(op->ex, 304, NULL);
-        struct buf etag = BUF_INIT;
-        buf_printf(&etag, "\"%lld\"", user_item_version(item));
-        op->ex->resp.etag = buf_steal(&etag);
+        http_response_add_headerf(&op->ex->resp, "ETag", "\"%lld\"", user_item_version(item));
         return op_finish(op);
     }
     respond_user(op, 200, item);
@@ -379,9 +376,7 @@ static void create_done(void *ctx, const struct ddb_result *r)
     if (r->status != DDB_OK)
         return op_fail(op, r);
     respond_user(op, 201, op->item);
-    struct buf location = BUF_INIT;
-    buf_printf(&location, "/users/%s", op->id);
-    op->ex->resp.location = buf_steal(&location);
+    http_response_add_headerf(&op->ex->resp, "Location", "/users/%s", op->id);
     op_finish(op);
 }
 
@@ -409,7 +404,7 @@ void users_create(const struct app *app, struct http_exchange *ex, const struct 
         return op_free(op);
     }
     if (av_item_size(op->item) > USER_ITEM_MAX_BYTES) {
-        http_respond_error(ex, 413, "item_too_large", "the user would exceed DynamoDB's 400 KB item size", NULL);
+        errors_respond(ex, ERR_ITEM_TOO_LARGE, "the user would exceed DynamoDB's 400 KB item size", NULL);
         return op_free(op);
     }
     new_token(op);
@@ -423,8 +418,8 @@ void users_create(const struct app *app, struct http_exchange *ex, const struct 
 static void read_current(struct op *op, ddb_callback *then)
 {
     if (op->restarts++ >= MAX_RESTARTS) {
-        http_respond_error(op->ex, 409, "concurrent_update", "the user kept changing during the request; retry",
-                           NULL);
+        errors_respond(op->ex, ERR_CONCURRENT_UPDATE, "the user kept changing during the request; retry",
+                       NULL);
         return op_finish(op);
     }
     new_token(op); /* for the transaction this round may send */
@@ -452,7 +447,7 @@ static const json_t *current_user(struct op *op, const struct ddb_result *r)
         return NULL;
     }
     if (op->if_match != NULL && !etag_matches(op->if_match, user_item_version(item), 0)) {
-        http_respond_error(op->ex, 412, "precondition_failed", "the user has changed (ETag does not match)", NULL);
+        errors_respond(op->ex, ERR_PRECONDITION_FAILED, "the user has changed (ETag does not match)", NULL);
         op_finish(op);
         return NULL;
     }
@@ -490,7 +485,7 @@ static void patch_email_done(void *ctx, const struct ddb_result *r)
         return op_fail(op, r);
     json_t *updated = model_apply_patch(op->item, op->patch, op->now);
     if (updated == NULL)
-        http_respond_error(op->ex, 500, "internal_error", "internal error", NULL);
+        errors_respond(op->ex, ERR_INTERNAL, "internal error", NULL);
     else
         respond_user(op, 200, updated);
     json_decref(updated);
@@ -511,9 +506,9 @@ static void patch_read_done(void *ctx, const struct ddb_result *r)
         return op_finish(op);
     }
     if (version == INT64_MAX) {
-        http_respond_error(op->ex, 409, "version_exhausted",
-                           "the user's version is at its maximum and cannot change; it can still be read and deleted",
-                           NULL);
+        errors_respond(op->ex, ERR_VERSION_EXHAUSTED,
+                       "the user's version is at its maximum and cannot change; it can still be read and deleted",
+                       NULL);
         return op_finish(op);
     }
     app_now_rfc3339(op->now);
@@ -521,7 +516,7 @@ static void patch_read_done(void *ctx, const struct ddb_result *r)
     size_t size = av_item_size(after);
     json_decref(after);
     if (size > USER_ITEM_MAX_BYTES) {
-        http_respond_error(op->ex, 413, "item_too_large", "the user would exceed DynamoDB's 400 KB item size", NULL);
+        errors_respond(op->ex, ERR_ITEM_TOO_LARGE, "the user would exceed DynamoDB's 400 KB item size", NULL);
         return op_finish(op);
     }
     const char *new_email = json_string_value(json_object_get(op->patch, "email"));
@@ -648,9 +643,9 @@ static void start_email_lookup(const struct app *app, struct http_exchange *ex, 
     char normal[USER_EMAIL_MAX + 1];
     if (user_normalize_email(email, strlen(email), normal) != 0) {
         if (single)
-            http_respond_error(ex, 404, "user_not_found", "user not found", NULL);
+            errors_respond(ex, ERR_USER_NOT_FOUND, "user not found", NULL);
         else
-            http_respond_error(ex, 400, "invalid_query", "email is not a valid address", NULL);
+            errors_respond(ex, ERR_INVALID_QUERY, "email is not a valid address", NULL);
         return;
     }
     struct op *op = op_new(app, ex);
@@ -678,10 +673,9 @@ static void list_respond(struct op *op, const char *next_id)
     http_respond(op->ex, 200, buf_steal(&op->page));
     if (next_id != NULL) {
         char *cursor = cursor_encode(op->app->cfg->cursor_key, next_id);
-        struct buf link = BUF_INIT;
-        if (cursor != NULL && buf_printf(&link, "</users?limit=%d&cursor=%s>; rel=\"next\"", op->limit, cursor) == 0)
-            op->ex->resp.link = buf_steal(&link);
-        buf_clean_up(&link);
+        if (cursor != NULL)
+            http_response_add_headerf(&op->ex->resp, "Link", "</users?limit=%d&cursor=%s>; rel=\"next\"", op->limit,
+                                      cursor);
         free(cursor);
     }
     op_finish(op);
@@ -731,7 +725,7 @@ void users_list(const struct app *app, struct http_exchange *ex, const struct ro
     char *email = http_query_param(ex->req.query, "email", &malformed);
     if (email != NULL || malformed) {
         if (malformed)
-            http_respond_error(ex, 400, "invalid_query", "email is not validly percent-encoded", NULL);
+            errors_respond(ex, ERR_INVALID_QUERY, "email is not validly percent-encoded", NULL);
         else
             start_email_lookup(app, ex, email, 0);
         free(email);
@@ -745,7 +739,7 @@ void users_list(const struct app *app, struct http_exchange *ex, const struct ro
         int ok = limit_text != NULL && end != limit_text && *end == '\0' && v >= 1 && v <= LIST_MAX_LIMIT;
         free(limit_text);
         if (!ok) {
-            http_respond_error(ex, 400, "invalid_query", "limit must be an integer from 1 to 100", NULL);
+            errors_respond(ex, ERR_INVALID_QUERY, "limit must be an integer from 1 to 100", NULL);
             return;
         }
         limit = (int)v;
@@ -756,7 +750,7 @@ void users_list(const struct app *app, struct http_exchange *ex, const struct ro
         start_id = cursor ? cursor_decode(app->cfg->cursor_key, cursor) : NULL;
         free(cursor);
         if (start_id == NULL) {
-            http_respond_error(ex, 400, "invalid_cursor", "cursor is malformed or was altered", NULL);
+            errors_respond(ex, ERR_INVALID_CURSOR, "cursor is malformed or was altered", NULL);
             return;
         }
     }

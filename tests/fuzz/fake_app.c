@@ -142,6 +142,7 @@ void fake_app_handle(const struct fake_request *req, fake_answer *answer, void *
         json_decref(fake_check_json(r->body, r->body_len));
     }
     if (r->status == 405 || req->method == HTTP_OPTIONS)
-        FAKE_ASSERT(r->status == 404 || (r->allow != NULL && strstr(r->allow, "OPTIONS") != NULL));
+        FAKE_ASSERT(r->status == 404 || (http_response_header(r, "Allow") != NULL &&
+                                              strstr(http_response_header(r, "Allow"), "OPTIONS") != NULL));
     *resp = *r;
 }
