@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errors.h"
+
 /* The Makefile defines both from config/openapi.json: the file's path for .incbin, and a hash of
  * its bytes for the ETag (so the tag changes exactly when the document does). */
 #if !defined(OPENAPI_FILE) || !defined(OPENAPI_ETAG)
@@ -58,12 +60,13 @@ void openapi_serve(const struct app *app, struct http_exchange *ex, const struct
         const char *doc = openapi_document(&len);
         char *body = malloc(len + 1); /* http_respond measures it */
         if (body == NULL) {
-            http_respond_error(ex, 500, "internal_error", "out of memory", NULL);
+            errors_respond(ex, ERR_INTERNAL, "out of memory", NULL);
             return;
         }
         memcpy(body, doc, len);
         body[len] = '\0';
         http_respond(ex, 200, body);
     }
-    ex->resp.etag = strdup(openapi_etag());
+    if (http_response_add_header(&ex->resp, "ETag", openapi_etag()) != 0)
+        errors_respond(ex, ERR_INTERNAL, "out of memory", NULL);
 }
