@@ -213,6 +213,7 @@ def handle(conn, upstream, rec, log):
     for s in (conn, svc):
         sel.register(s, selectors.EVENT_READ)
     open_dirs = {conn, svc}
+    unwritable = set()  # peers a send failed to: what comes for them is dropped, the other way goes on
     try:
         while open_dirs:
             ready = sel.select(IDLE_TIMEOUT)
@@ -233,10 +234,14 @@ def handle(conn, upstream, rec, log):
                         pass
                     continue
                 tee[src] += data  # only this thread appends; flush_all reads it at the very end
+                if peer[src] in unwritable:
+                    continue
                 try:
                     peer[src].sendall(data)
                 except OSError:
-                    open_dirs.clear()
+                    # The service answered early (413 before the body) and closed: its answer may
+                    # still be waiting to be read and passed on, so keep relaying the other way.
+                    unwritable.add(peer[src])
     finally:
         sel.close()
         conn.close()
