@@ -46,6 +46,8 @@ struct auth;
 struct auth *auth_new(const struct auth_options *options);
 void auth_free(struct auth *auth);
 int auth_modes(const struct auth *auth);
+/* The JWT key store (borrowed), NULL without AUTH_JWT: main drives its first fetch. */
+struct jwks_store *auth_keys(const struct auth *auth);
 
 #define AUTH_CACHE_SLOTS 256
 

@@ -136,6 +136,8 @@ struct auth *auth_new(const struct auth_options *o)
 
 int auth_modes(const struct auth *a) { return a->modes; }
 
+struct jwks_store *auth_keys(const struct auth *a) { return a->keys; }
+
 struct auth_worker *auth_worker_new(struct auth *auth)
 {
     struct auth_worker *w = calloc(1, sizeof *w);

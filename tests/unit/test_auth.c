@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authconfig.h"
 #include "check.h"
+#include "fake_env.h"
 #include "jwt_sign.h"
 
 static int64_t now_s = 1800000000, mono_ms = 1000;
@@ -233,6 +235,75 @@ static void test_max_age(void)
     CHECK_INT_EQ(jwks_max_age("max-age=x"), JWKS_DEFAULT_MAX_AGE_S);
 }
 
+static int load(struct fake_env *env, int local, struct authconfig *ac, struct buf *err)
+{
+    buf_reset(err);
+    return authconfig_load(ac, fake_env_lookup, env, local, err);
+}
+
+static void expect_config_error(struct fake_env env, int local, const char *want)
+{
+    struct authconfig ac;
+    struct buf err = BUF_INIT;
+    CHECK_INT_EQ(load(&env, local, &ac, &err), -1);
+    if (strstr(buf_cstr(&err), want) == NULL) {
+        CHECK(!"the configuration error");
+        fprintf(stderr, "     got [%s], want [%s]\n", buf_cstr(&err), want);
+    }
+    CHECK(strchr(buf_cstr(&err), '\n') == NULL); /* one line */
+    authconfig_clean_up(&ac);
+    buf_clean_up(&err);
+}
+
+static void test_config(void)
+{
+    /* Secure by default: unset with a remote endpoint stops the start, naming the choices. */
+    expect_config_error((struct fake_env){{{NULL}}}, 0, "AUTH is not set and DynamoDB is not local: choose AUTH=jwt");
+    expect_config_error((struct fake_env){{{"AUTH", ""}}}, 0, "AUTH=none when a gateway");
+    struct authconfig ac;
+    struct buf err = BUF_INIT, line = BUF_INIT;
+    struct fake_env env = {{{NULL}}};
+    CHECK_INT_EQ(load(&env, 1, &ac, &err), 0);
+    CHECK(ac.modes == 0 && ac.defaulted);
+    authconfig_describe(&ac, &line);
+    CHECK(strstr(buf_cstr(&line), "authentication: none (AUTH unset and DynamoDB is local") != NULL);
+    authconfig_clean_up(&ac);
+    env = (struct fake_env){{{"AUTH", "none"}}};
+    CHECK_INT_EQ(load(&env, 0, &ac, &err), 0);
+    CHECK(ac.modes == 0 && !ac.defaulted);
+    authconfig_clean_up(&ac);
+
+    expect_config_error((struct fake_env){{{"AUTH", "jwt"}}}, 1, "AUTH=jwt needs keys");
+    expect_config_error((struct fake_env){{{"AUTH", "api-key"}}}, 1, "AUTH=api-key needs API_KEYS_FILE");
+    expect_config_error((struct fake_env){{{"AUTH", "api-key"}, {"API_KEYS_FILE", "/nonexistent/keys"}}}, 1,
+                        "API_KEYS_FILE: /nonexistent/keys");
+    expect_config_error((struct fake_env){{{"AUTH", "basic"}}}, 1, "AUTH: 'basic'");
+    expect_config_error((struct fake_env){{{"AUTH", "jwt"}, {"JWT_SECRET", "too-short"}}}, 1,
+                        "JWT_SECRET: an HS256 secret needs at least 32 bytes");
+    expect_config_error((struct fake_env){{{"AUTH", "jwt"}, {"JWT_JWKS_URL", "http://idp.example/jwks"}}}, 1,
+                        "JWT_JWKS_URL: want an https:// URL");
+    expect_config_error((struct fake_env){{{"AUTH", "jwt"}, {"JWT_JWKS_FILE", "/nonexistent/jwks"}}}, 1,
+                        "JWT_JWKS_FILE: /nonexistent/jwks");
+    expect_config_error((struct fake_env){{{"AUTH", "jwt"}, {"JWT_JWKS_URL", "https://idp/jwks"}, {"JWT_LEEWAY_S", "-1"}}},
+                        1, "JWT_LEEWAY_S");
+    expect_config_error((struct fake_env){{{"AUTH", "none"}, {"SCOPE_READ", "a\"b"}}}, 1, "SCOPE_READ");
+    expect_config_error((struct fake_env){{{"AUTH", "none"}, {"RATE_LIMIT", "10,20"}}}, 1, "RATE_LIMIT counts");
+
+    env = (struct fake_env){{{"AUTH", "jwt"}, {"JWT_JWKS_URL", "http://127.0.0.1:9/jwks"},
+                             {"JWT_SECRET", "0123456789abcdef0123456789abcdef"}, {"JWT_ISSUER", "idp"},
+                             {"RATE_LIMIT", "5,10"}, {"SCOPE_WRITE", "admin"}}};
+    CHECK_INT_EQ(load(&env, 0, &ac, &err), 0);
+    CHECK(ac.modes == AUTH_JWT && ac.static_keys != NULL && ac.static_keys->n == 1 && ac.rate_limited);
+    buf_reset(&line);
+    authconfig_describe(&ac, &line);
+    CHECK(strstr(buf_cstr(&line), "0123456789abcdef") == NULL); /* never the secret */
+    CHECK(strstr(buf_cstr(&line), "JWKS from http://127.0.0.1:9/jwks, iss idp, aud not checked") != NULL);
+    CHECK(strstr(buf_cstr(&line), "writes admin; rate limit 5/s, burst 10") != NULL);
+    authconfig_clean_up(&ac);
+    buf_clean_up(&line);
+    buf_clean_up(&err);
+}
+
 int main(void)
 {
     rsa = ts_rsa(2048);
@@ -241,6 +312,7 @@ int main(void)
     RUN(test_api_keys);
     RUN(test_rate_limit);
     RUN(test_max_age);
+    RUN(test_config);
     EVP_PKEY_free(rsa);
     return check_summary();
 }
