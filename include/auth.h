@@ -56,10 +56,18 @@ struct auth_worker;
 struct auth_worker *auth_worker_new(struct auth *auth);
 void auth_worker_free(struct auth_worker *w);
 
+enum auth_outcome {
+    AUTH_ALLOW,           /* go on */
+    AUTH_MISSING,         /* 401 unauthorized: no credentials */
+    AUTH_INVALID,         /* 401 invalid_token */
+    AUTH_TWO_CREDENTIALS, /* 400 invalid_request */
+    AUTH_FORBIDDEN,       /* 403 insufficient_scope */
+    AUTH_LIMITED,         /* 429 rate_limited */
+};
+
 struct auth_decision {
-    int status;              /* 0: go on; else 400, 401, 403 or 429 */
-    const char *code;        /* the JSON error's code */
-    const char *message;     /* the JSON error's message (static) */
+    enum auth_outcome outcome;
+    const char *message;     /* the JSON error's message (static); NULL with AUTH_ALLOW */
     char www_authenticate[192]; /* the header's value, "" for none */
     int retry_after;         /* 429: seconds */
     char principal[272];     /* "sub" or the key's name when authenticated, else "" */

@@ -37,7 +37,7 @@ int authconfig_load(struct authconfig *ac, const char *(*lookup)(const char *nam
 /* One line for the start-up log: "authentication: jwt (keys from ...), api-key (3 keys); ..." */
 void authconfig_describe(const struct authconfig *ac, struct buf *out);
 
-/* The process's auth. Takes the keys out of ac; io runs the JWKS fetches (needed with a URL).
+/* The process's auth. Takes the API keys out of ac (describe it first); io runs the JWKS fetches (needed with a URL).
  * NULL when memory runs out. */
 struct auth *authconfig_build(struct authconfig *ac, struct credsio *io);
 

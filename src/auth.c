@@ -183,17 +183,16 @@ static int scopes_can(const struct auth *a, const char *scopes)
     return can;
 }
 
-static void refuse(struct auth_decision *d, int status, const char *code, const char *message)
+static void refuse(struct auth_decision *d, enum auth_outcome outcome, const char *message)
 {
-    d->status = status;
-    d->code = code;
+    d->outcome = outcome;
     d->message = message;
 }
 
 /* 401 for a credential that was sent but is not good (RFC 6750 §3.1 invalid_token). */
 static void invalid_token(struct auth_decision *d, const char *why)
 {
-    refuse(d, 401, "invalid_token", "the access token or API key is not valid");
+    refuse(d, AUTH_INVALID, "the access token or API key is not valid");
     snprintf(d->www_authenticate, sizeof d->www_authenticate,
              "Bearer realm=\"usersvc\", error=\"invalid_token\", error_description=\"%s\"", why);
     d->principal[0] = '\0';
@@ -259,8 +258,8 @@ void auth_check(struct auth_worker *w, const char *authorization, const char *ap
                 struct auth_decision *d)
 {
     struct auth *a = w->auth;
-    d->status = 0;
-    d->code = d->message = NULL;
+    d->outcome = AUTH_ALLOW;
+    d->message = NULL;
     d->www_authenticate[0] = d->principal[0] = '\0';
     d->retry_after = 0;
     if (need == AUTH_OPEN || a->modes == 0)
@@ -275,7 +274,7 @@ void auth_check(struct auth_worker *w, const char *authorization, const char *ap
         }
     }
     if (bearer != NULL && api_key != NULL) { /* RFC 6750 §3.1: more than one method is invalid_request */
-        refuse(d, 400, "invalid_request", "send one credential: Authorization or X-Api-Key, not both");
+        refuse(d, AUTH_TWO_CREDENTIALS, "send one credential: Authorization or X-Api-Key, not both");
         snprintf(d->www_authenticate, sizeof d->www_authenticate, "Bearer realm=\"usersvc\", error=\"invalid_request\"");
         return;
     }
@@ -302,7 +301,7 @@ void auth_check(struct auth_worker *w, const char *authorization, const char *ap
             can = -1;
         }
     } else {
-        refuse(d, 401, "unauthorized", "authentication required: send Authorization: Bearer <token>");
+        refuse(d, AUTH_MISSING, "authentication required: send Authorization: Bearer <token>");
         snprintf(d->www_authenticate, sizeof d->www_authenticate, "Bearer realm=\"usersvc\"");
         return;
     }
@@ -313,14 +312,14 @@ void auth_check(struct auth_worker *w, const char *authorization, const char *ap
         snprintf(key, sizeof key, "%s:%s", kind, d->principal); /* a sub never shares a key's bucket */
         int wait = ratelimit_take(a->limit, key, a->mono_ms());
         if (wait > 0) {
-            refuse(d, 429, "rate_limited", "too many requests from this principal; retry later");
+            refuse(d, AUTH_LIMITED, "too many requests from this principal; retry later");
             d->retry_after = wait;
             return;
         }
     }
     int want = need == AUTH_WRITE ? CAN_WRITE : CAN_READ;
     if (!(can & want)) {
-        refuse(d, 403, "insufficient_scope", "the credentials do not grant the scope this route needs");
+        refuse(d, AUTH_FORBIDDEN, "the credentials do not grant the scope this route needs");
         snprintf(d->www_authenticate, sizeof d->www_authenticate,
                  "Bearer realm=\"usersvc\", error=\"insufficient_scope\", scope=\"%s\"",
                  need == AUTH_WRITE ? a->scope_write : a->scope_read);

@@ -352,14 +352,14 @@ int main(int argc, char **argv)
     if (creds == NULL)
         goto out;
     status = 1;
-    if ((auth = authconfig_build(&authcfg, credsio)) == NULL) { /* shared by every worker; freed after them */
-        fprintf(stderr, "usersvc: out of memory\n");
-        goto out;
-    }
     struct buf line = BUF_INIT;
     authconfig_describe(&authcfg, &line);
     log_info("%s", buf_cstr(&line));
     buf_clean_up(&line);
+    if ((auth = authconfig_build(&authcfg, credsio)) == NULL) { /* shared by every worker; freed after them */
+        fprintf(stderr, "usersvc: out of memory\n");
+        goto out;
+    }
     /* The JWKS is fetched before serving, like the credentials; a failure is not fatal (the identity provider
      * may come up later): tokens are refused until a fetch succeeds, retried after 1, 2, 4 ... 30 s. */
     if (authcfg.jwks_url != NULL && jwks_store_initial_fetch(auth_keys(auth), 5000) != 0)
@@ -398,9 +398,9 @@ int main(int argc, char **argv)
         struct ddb_client *ddb = ddb_client_new(&ddb_cfg);
         apps[i] = (struct app){.cfg = &cfg, .table = {cfg.table, cfg.email_index}, .send = send_ddb, .send_ctx = ddb,
                                .now_ms = op_clock_realtime, .new_id = op_uuid_random, .counters = &counters[i],
-                               .creds = creds};
+                               .creds = creds, .auth = auth_worker_new(auth)};
         int waker = creds_cache_add_waker(creds);
-        if (ddb == NULL || waker < 0) {
+        if (ddb == NULL || waker < 0 || apps[i].auth == NULL) {
             fprintf(stderr, "usersvc: cannot start the DynamoDB client\n");
             for (size_t j = 0; j <= i; j++)
                 ddb_client_free(apps[j].send_ctx);
@@ -434,6 +434,8 @@ out:
     log_flush_repeats(); /* the last window's "repeated N times" line, however recent */
     free(workers);
     free(counters);
+    for (size_t i = 0; apps != NULL && i < n; i++)
+        auth_worker_free(apps[i].auth); /* the workers have stopped */
     free(apps);
     credsio_stop(credsio); /* before the cache: completes what a provider still waits for */
     auth_free(auth);       /* after the loop: no JWKS fetch is in flight */

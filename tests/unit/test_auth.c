@@ -82,14 +82,13 @@ static void test_modes(void)
     buf_clean_up(&err);
 }
 
-static void expect(struct auth_worker *w, const char *authz, const char *key, enum auth_need need, int status,
-                   const char *code, const char *principal, const char *challenge_part)
+static void expect(struct auth_worker *w, const char *authz, const char *key, enum auth_need need,
+                   enum auth_outcome outcome, const char *principal, const char *challenge_part)
 {
     struct auth_decision d;
     auth_check(w, authz, key, need, &d);
-    CHECK_INT_EQ(d.status, status);
-    if (code != NULL)
-        CHECK_STR_EQ(d.code, code);
+    CHECK_INT_EQ(d.outcome, outcome);
+    CHECK((d.message == NULL) == (outcome == AUTH_ALLOW));
     if (principal != NULL)
         CHECK_STR_EQ(d.principal, principal);
     if (challenge_part != NULL && strstr(d.www_authenticate, challenge_part) == NULL) {
@@ -109,37 +108,37 @@ static void test_jwt_decisions(void)
          *unknown = token_with("users:read", "e", 1800000100, "k9");
     char *br = bearer(read), *bw = bearer(write), *bn = bearer(none), *be = bearer(expired), *bu = bearer(unknown);
 
-    expect(w, NULL, NULL, AUTH_OPEN, 0, NULL, "", NULL); /* /healthz */
-    expect(w, NULL, NULL, AUTH_READ, 401, "unauthorized", "", "Bearer realm=\"usersvc\"");
+    expect(w, NULL, NULL, AUTH_OPEN, AUTH_ALLOW, "", NULL); /* /healthz */
+    expect(w, NULL, NULL, AUTH_READ, AUTH_MISSING, "", "Bearer realm=\"usersvc\"");
     struct auth_decision d;
     auth_check(w, NULL, NULL, AUTH_READ, &d);
     CHECK(strstr(d.www_authenticate, "error=") == NULL); /* RFC 6750 §3.1: no error code without credentials */
-    expect(w, "Basic dXNlcjpwYXNz", NULL, AUTH_READ, 401, "unauthorized", "", "Bearer");
-    expect(w, br, NULL, AUTH_READ, 0, NULL, "alice", NULL);
-    expect(w, br, NULL, AUTH_READ, 0, NULL, "alice", NULL); /* cached */
-    expect(w, br, NULL, AUTH_WRITE, 403, "insufficient_scope", "alice",
+    expect(w, "Basic dXNlcjpwYXNz", NULL, AUTH_READ, AUTH_MISSING, "", "Bearer");
+    expect(w, br, NULL, AUTH_READ, AUTH_ALLOW, "alice", NULL);
+    expect(w, br, NULL, AUTH_READ, AUTH_ALLOW, "alice", NULL); /* cached */
+    expect(w, br, NULL, AUTH_WRITE, AUTH_FORBIDDEN, "alice",
            "error=\"insufficient_scope\", scope=\"users:write\"");
-    expect(w, bw, NULL, AUTH_READ, 0, NULL, "bob", NULL); /* write implies read */
-    expect(w, bw, NULL, AUTH_WRITE, 0, NULL, "bob", NULL);
-    expect(w, bn, NULL, AUTH_READ, 403, "insufficient_scope", "carol", "scope=\"users:read\"");
-    expect(w, be, NULL, AUTH_READ, 401, "invalid_token", "", "error=\"invalid_token\", error_description=\"token expired");
-    expect(w, bu, NULL, AUTH_READ, 401, "invalid_token", "", "unknown signing key");
-    expect(w, "Bearer not.a.jwt", NULL, AUTH_READ, 401, "invalid_token", "", "malformed token");
-    expect(w, "Bearer ", NULL, AUTH_READ, 401, "invalid_token", "", "malformed Authorization");
-    expect(w, "bearer  x y", NULL, AUTH_READ, 401, "invalid_token", "", "malformed Authorization");
-    expect(w, NULL, "ro-key-1234567890", AUTH_READ, 401, "invalid_token", "", "API keys are not accepted");
-    expect(w, "Bearer ro-key-1234567890", NULL, AUTH_READ, 401, "invalid_token", "", "malformed token");
-    expect(w, br, "ro-key-1234567890", AUTH_READ, 400, "invalid_request", "", "error=\"invalid_request\"");
+    expect(w, bw, NULL, AUTH_READ, AUTH_ALLOW, "bob", NULL); /* write implies read */
+    expect(w, bw, NULL, AUTH_WRITE, AUTH_ALLOW, "bob", NULL);
+    expect(w, bn, NULL, AUTH_READ, AUTH_FORBIDDEN, "carol", "scope=\"users:read\"");
+    expect(w, be, NULL, AUTH_READ, AUTH_INVALID, "", "error=\"invalid_token\", error_description=\"token expired");
+    expect(w, bu, NULL, AUTH_READ, AUTH_INVALID, "", "unknown signing key");
+    expect(w, "Bearer not.a.jwt", NULL, AUTH_READ, AUTH_INVALID, "", "malformed token");
+    expect(w, "Bearer ", NULL, AUTH_READ, AUTH_INVALID, "", "malformed Authorization");
+    expect(w, "bearer  x y", NULL, AUTH_READ, AUTH_INVALID, "", "malformed Authorization");
+    expect(w, NULL, "ro-key-1234567890", AUTH_READ, AUTH_INVALID, "", "API keys are not accepted");
+    expect(w, "Bearer ro-key-1234567890", NULL, AUTH_READ, AUTH_INVALID, "", "malformed token");
+    expect(w, br, "ro-key-1234567890", AUTH_READ, AUTH_TWO_CREDENTIALS, "", "error=\"invalid_request\"");
 
     /* The cache honours exp: the read token, cached above, fails once its time has passed. */
     now_s = 1800000101;
-    expect(w, br, NULL, AUTH_READ, 401, "invalid_token", "", "token expired");
+    expect(w, br, NULL, AUTH_READ, AUTH_INVALID, "", "token expired");
     now_s = 1800000000;
     /* A tampered token with the cached one's length is verified, not taken from the cache. */
     char *tampered = strdup(br);
     tampered[strlen(tampered) - 3] = tampered[strlen(tampered) - 3] == 'A' ? 'B' : 'A';
-    expect(w, tampered, NULL, AUTH_READ, 401, "invalid_token", "", "invalid signature");
-    expect(w, br, NULL, AUTH_READ, 0, NULL, "alice", NULL);
+    expect(w, tampered, NULL, AUTH_READ, AUTH_INVALID, "", "invalid signature");
+    expect(w, br, NULL, AUTH_READ, AUTH_ALLOW, "alice", NULL);
 
     free(tampered);
     free(read), free(write), free(none), free(expired), free(unknown);
@@ -152,13 +151,13 @@ static void test_api_keys(void)
 {
     struct auth *a = make_auth(AUTH_API_KEY | AUTH_JWT, NULL);
     struct auth_worker *w = auth_worker_new(a);
-    expect(w, NULL, "ro-key-1234567890", AUTH_READ, 0, NULL, "reader", NULL);
-    expect(w, NULL, "ro-key-1234567890", AUTH_WRITE, 403, "insufficient_scope", "reader", "scope=\"users:write\"");
-    expect(w, "Bearer rw-key-1234567890", NULL, AUTH_WRITE, 0, NULL, "writer", NULL);
-    expect(w, NULL, "rw-key-123456789", AUTH_READ, 401, "invalid_token", "", "unknown API key");
-    expect(w, NULL, "", AUTH_READ, 401, "invalid_token", "", "unknown API key");
+    expect(w, NULL, "ro-key-1234567890", AUTH_READ, AUTH_ALLOW, "reader", NULL);
+    expect(w, NULL, "ro-key-1234567890", AUTH_WRITE, AUTH_FORBIDDEN, "reader", "scope=\"users:write\"");
+    expect(w, "Bearer rw-key-1234567890", NULL, AUTH_WRITE, AUTH_ALLOW, "writer", NULL);
+    expect(w, NULL, "rw-key-123456789", AUTH_READ, AUTH_INVALID, "", "unknown API key");
+    expect(w, NULL, "", AUTH_READ, AUTH_INVALID, "", "unknown API key");
     char *t = token_with("users:read", "alice", 1800000100, "k1"), *b = bearer(t);
-    expect(w, b, NULL, AUTH_READ, 0, NULL, "alice", NULL); /* two dots: a JWT */
+    expect(w, b, NULL, AUTH_READ, AUTH_ALLOW, "alice", NULL); /* two dots: a JWT */
     free(t);
     free(b);
     auth_worker_free(w);
@@ -166,13 +165,13 @@ static void test_api_keys(void)
 
     a = make_auth(AUTH_API_KEY, NULL);
     w = auth_worker_new(a);
-    expect(w, "Bearer a.b.c", NULL, AUTH_READ, 401, "invalid_token", "", "unknown API key");
+    expect(w, "Bearer a.b.c", NULL, AUTH_READ, AUTH_INVALID, "", "unknown API key");
     auth_worker_free(w);
     auth_free(a);
 
     a = make_auth(0, NULL); /* AUTH=none */
     w = auth_worker_new(a);
-    expect(w, NULL, NULL, AUTH_WRITE, 0, NULL, "", NULL);
+    expect(w, NULL, NULL, AUTH_WRITE, AUTH_ALLOW, "", NULL);
     auth_worker_free(w);
     auth_free(a);
 }
@@ -195,18 +194,17 @@ static void test_rate_limit(void)
     struct auth_worker *w = auth_worker_new(a);
     mono_ms = 5000;
     for (int i = 0; i < 3; i++)
-        expect(w, NULL, "ro-key-1234567890", AUTH_READ, 0, NULL, "reader", NULL);
+        expect(w, NULL, "ro-key-1234567890", AUTH_READ, AUTH_ALLOW, "reader", NULL);
     struct auth_decision d;
     auth_check(w, NULL, "ro-key-1234567890", AUTH_READ, &d);
-    CHECK_INT_EQ(d.status, 429);
-    CHECK_STR_EQ(d.code, "rate_limited");
+    CHECK_INT_EQ(d.outcome, AUTH_LIMITED);
     CHECK_INT_EQ(d.retry_after, 1);
-    expect(w, NULL, "rw-key-1234567890", AUTH_READ, 0, NULL, "writer", NULL); /* another principal, its own bucket */
-    expect(w, NULL, "nope-1234567890", AUTH_READ, 401, "invalid_token", NULL, "unknown API key"); /* not counted */
+    expect(w, NULL, "rw-key-1234567890", AUTH_READ, AUTH_ALLOW, "writer", NULL); /* another principal, its own bucket */
+    expect(w, NULL, "nope-1234567890", AUTH_READ, AUTH_INVALID, NULL, "unknown API key"); /* not counted */
     mono_ms += 999;
-    expect(w, NULL, "ro-key-1234567890", AUTH_READ, 429, "rate_limited", NULL, NULL);
+    expect(w, NULL, "ro-key-1234567890", AUTH_READ, AUTH_LIMITED, NULL, NULL);
     mono_ms += 1;
-    expect(w, NULL, "ro-key-1234567890", AUTH_READ, 0, NULL, "reader", NULL);
+    expect(w, NULL, "ro-key-1234567890", AUTH_READ, AUTH_ALLOW, "reader", NULL);
     auth_worker_free(w);
     auth_free(a);
 
