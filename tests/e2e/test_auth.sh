@@ -39,14 +39,18 @@ claims() { # SUB SCOPE [EXTRA_JSON]
 	jq -nc --arg s "$1" --arg sc "$2" --argjson now "$NOW" --argjson x "${3:-{\}}" \
 		'{iss:"https://idp.test/", aud:["usersvc","other"], sub:$s, scope:$sc, iat:$now, exp:($now + 600)} + $x'
 }
-T_READ=$(mint sign "$K/r1.pem" RS256 r1 "$(claims reader-sub 'openid users:read')")
-T_WRITE=$(mint sign "$K/e1.pem" ES256 e1 "$(claims writer-sub 'users:write')")
-T_PS=$(mint sign "$K/r1.pem" PS256 r1 "$(claims ps-sub 'users:read')")
-T_NOSCOPE=$(mint sign "$K/r1.pem" RS256 r1 "$(claims noscope-sub 'openid')")
-T_EXPIRED=$(mint sign "$K/r1.pem" RS256 r1 "$(claims old-sub users:read "{\"exp\":$((NOW - 300))}")")
-T_AUD=$(mint sign "$K/r1.pem" RS256 r1 "$(claims aud-sub users:read '{"aud":"someone-else"}')")
-T_ISS=$(mint sign "$K/r1.pem" RS256 r1 "$(claims iss-sub users:read '{"iss":"https://evil.test/"}')")
-T_R2=$(mint sign "$K/r2.pem" RS256 r2 "$(claims rotated-sub 'users:read users:write')")
+{
+	echo "$K/r1.pem RS256 r1 $(claims reader-sub 'openid users:read')"
+	echo "$K/e1.pem ES256 e1 $(claims writer-sub 'users:write')"
+	echo "$K/r1.pem PS256 r1 $(claims ps-sub 'users:read')"
+	echo "$K/r1.pem RS256 r1 $(claims noscope-sub 'openid')"
+	echo "$K/r1.pem RS256 r1 $(claims old-sub users:read "{\"exp\":$((NOW - 300))}")"
+	echo "$K/r1.pem RS256 r1 $(claims aud-sub users:read '{"aud":"someone-else"}')"
+	echo "$K/r1.pem RS256 r1 $(claims iss-sub users:read '{"iss":"https://evil.test/"}')"
+	echo "$K/r2.pem RS256 r2 $(claims rotated-sub 'users:read users:write')"
+} | mint sign-lines >"$K/tokens"
+{ read -r T_READ; read -r T_WRITE; read -r T_PS; read -r T_NOSCOPE; read -r T_EXPIRED; read -r T_AUD; read -r T_ISS
+	read -r T_R2; } <"$K/tokens"
 T_BADSIG="${T_READ%?}$([[ ${T_READ: -1} == A ]] && echo B || echo A)"
 b64u() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
 T_NONE="$(printf '{"alg":"none","typ":"JWT"}' | b64u).$(claims none-sub users:write | b64u)."

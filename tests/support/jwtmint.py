@@ -4,6 +4,8 @@
   jwtmint.py jwks KEY.pem:KID [KEY.pem:KID ...]     a JWKS of those keys' public halves
   jwtmint.py sign KEY.pem ALG KID CLAIMS_JSON        a compact JWS (RS256, PS256, ES256)
                                                      ('-' as KID: no kid in the header)
+  jwtmint.py sign-lines                              the same for each stdin line "KEY.pem ALG KID CLAIMS_JSON",
+                                                     one token per line (one Python start for many tokens)
 
 Keys are private keys in PEM (openssl genpkey); RSA or EC P-256. Signing runs
 `openssl dgst -sha256 -sign` (PS256: -sigopt rsa_padding_mode:pss, salt = 32),
@@ -76,6 +78,10 @@ def main(argv):
         print(json.dumps({"keys": [jwk(*a.rsplit(":", 1)) for a in argv[1:]]}))
     elif len(argv) == 5 and argv[0] == "sign":
         print(sign(*argv[1:]))
+    elif argv == ["sign-lines"]:
+        for line in sys.stdin:
+            if line.strip():
+                print(sign(*line.rstrip("\n").split(" ", 3)))
     else:
         print(__doc__, file=sys.stderr)
         return 2
