@@ -75,8 +75,10 @@ struct op {
 void *op_new(size_t size, const struct app *app, struct http_exchange *ex, void (*clean_up)(struct op *op));
 
 /* Sends request (stolen; NULL answers 500) through app->send and continues
- * in then(op, result). The first send defers the exchange first. When the
- * request cannot be sent, answers and finishes op. */
+ * in then(op, result): then's ctx is op (cast it to the derived struct), and
+ * then must end in another op_send, op_fail or op_finish. The first send
+ * defers the exchange first. When the request cannot be sent, answers 503 with
+ * Retry-After and finishes op: op must not be touched after op_send returns. */
 void op_send(struct op *op, const char *operation, json_t *request, ddb_callback *then);
 
 /* Frees op (clean_up, then op) and, when the exchange was deferred, hands it
