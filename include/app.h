@@ -6,21 +6,36 @@
 #include "config.h"
 #include "ddb.h"
 #include "http.h"
+#include "metrics.h"
 #include "model.h"
-
-/* One worker's counters, written only by that worker's thread (no atomics,
- * no sharing); /metrics can read them later. */
-struct app_counters {
-    unsigned long long unreadable_users; /* stored users skipped or refused as unrenderable */
-};
+#include "readycache.h"
 
 struct app {
     const struct config *cfg;
     struct ddb_client *ddb;
     struct model_table table;
-    struct app_counters *counters; /* this worker's own; NULL before the workers start */
+    struct metrics_worker *metrics_worker; /* this worker's own counters; NULL before the workers start */
+    struct metrics *metrics;       /* every worker's, for GET /metrics (borrowed); NULL: 404 */
+    struct readycache *ready;      /* the process's /readyz answer (borrowed); NULL: every probe asks DynamoDB */
     struct creds_cache *creds;     /* the process's credentials (borrowed): /readyz is 503 without valid ones */
 };
+
+/* The route templates as OpenAPI writes them ("/users/{id}"), indexed by route id
+ * (http_exchange.route_id; [0] is NULL: no route matched): the access log's
+ * route and the metrics' route label. */
+extern const char *const app_route_templates[];
+extern const size_t app_route_count; /* entries of app_route_templates, [0] included */
+
+/* 0 when every route's pattern ("/users/:id") is its template ("/users/{id}") with ":name" written
+ * "{name}"; else -1 with the first mismatch in why. For tests. */
+int app_routes_check(char *why, size_t size);
+
+/* Counts one conditional write's refusal in the worker's metrics (none before the workers start). */
+static inline void app_count_conflict(const struct app *app, enum metrics_conflict conflict)
+{
+    if (app->metrics_worker != NULL)
+        metrics_add(&app->metrics_worker->conflicts[conflict], 1);
+}
 
 /* Routes and handles one exchange: fills ex->resp, or defers it (see http.h). */
 void app_handle(const struct app *app, struct http_exchange *ex);

@@ -7,6 +7,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "log.h"
+
 enum http_method {
     HTTP_GET = 1 << 0,
     HTTP_HEAD = 1 << 1,
@@ -43,6 +45,7 @@ struct http_response {
     char *link;
     char *allow;
     int retry_after; /* seconds; 0 = no header */
+    const char *content_type; /* static; NULL: application/json */
 };
 
 void http_response_clean_up(struct http_response *resp);
@@ -55,6 +58,11 @@ char *http_percent_decode(const char *src, size_t len);
  * its decoded value ('+' is a space there, as in HTML forms and URLSearchParams) (caller frees), or NULL when absent. *malformed is set to
  * 1 when the parameter is present but cannot be decoded. The first occurrence wins. */
 char *http_query_param(const char *query, const char *name, int *malformed);
+
+/* The trace id of a W3C Trace Context traceparent header ("00-<32 hex>-<16 hex>-<2 hex>"), copied
+ * into out (33 bytes) when the header is valid (lowercase hex, ids not all zero, version not ff,
+ * version 00 exactly 55 characters); out is left as it is otherwise. Returns 0 or -1. */
+int http_traceparent_trace_id(const char *value, char out[33]);
 
 /* Request framing (RFC 9112 §6.3, §3.2): the adapter feeds every request
  * header to http_framing_add, then asks http_framing_error whether the
@@ -83,8 +91,10 @@ const char *http_framing_error(const struct http_framing *f, int http11);
 struct http_exchange {
     struct http_request req;
     struct http_response resp;
-    const char *route; /* the matched route's pattern ("/users/:id"), static; NULL when none matched.
+    const char *route; /* the matched route's template ("/users/{id}"), static; NULL when none matched.
                         * The access log names it instead of the path, which can hold an email address. */
+    unsigned route_id; /* the template's metrics id (app.h), 0 when none matched */
+    struct log_calls calls; /* the DynamoDB calls made for it, for the access line */
     void (*defer)(struct http_exchange *ex);  /* set by the adapter */
     void (*finish)(struct http_exchange *ex); /* set by the adapter */
     void *adapter;                            /* the adapter's connection state */

@@ -5,15 +5,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "log.h"
 #include "router.h"
 #include "users.h"
 
-static route_handler health, ready;
+static route_handler health, ready, metrics;
 
 static const struct route routes[] = {
     {HTTP_GET, "/healthz", health},
     {HTTP_GET, "/readyz", ready},
+    {HTTP_GET, "/metrics", metrics},
     {HTTP_GET, "/users", users_list},
     {HTTP_POST, "/users", users_create},
     {HTTP_GET, "/users/by-email/:email", users_by_email},
@@ -21,6 +23,41 @@ static const struct route routes[] = {
     {HTTP_PATCH, "/users/:id", users_patch},
     {HTTP_DELETE, "/users/:id", users_delete},
 };
+
+/* Each route's template id (its index in app_route_templates); test_app checks that the two agree. */
+static const unsigned char route_ids[] = {1, 2, 3, 4, 4, 5, 6, 6, 6};
+_Static_assert(sizeof route_ids == sizeof routes / sizeof routes[0], "one template id per route");
+
+const char *const app_route_templates[] = {
+    NULL, "/healthz", "/readyz", "/metrics", "/users", "/users/by-email/{email}", "/users/{id}",
+};
+const size_t app_route_count = sizeof app_route_templates / sizeof app_route_templates[0];
+_Static_assert(sizeof app_route_templates / sizeof app_route_templates[0] <= METRICS_MAX_ROUTES,
+               "route ids fit the metrics");
+
+int app_routes_check(char *why, size_t size)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        /* ":name" segments are "{name}" in the template; everything else is the same */
+        const char *p = routes[i].pattern, *t = app_route_templates[route_ids[i]];
+        while (*p != '\0') {
+            if (*p == ':') {
+                size_t n = strcspn(p + 1, "/");
+                if (*t != '{' || strncmp(t + 1, p + 1, n) != 0 || t[n + 1] != '}')
+                    break;
+                p += n + 1;
+                t += n + 2;
+            } else if (*p++ != *t++) {
+                break;
+            }
+        }
+        if (*p != '\0' || *t != '\0') {
+            snprintf(why, size, "route %s has template %s", routes[i].pattern, app_route_templates[route_ids[i]]);
+            return -1;
+        }
+    }
+    return 0;
+}
 
 void app_now_rfc3339(char out[25])
 {
@@ -108,6 +145,21 @@ int app_table_active(const json_t *body, const char *index_name)
     return 0;
 }
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void respond_ready(struct http_exchange *ex, int ready, const char *why)
+{
+    if (ready)
+        http_respond(ex, 200, strdup("{\"status\":\"ready\"}"));
+    else
+        http_respond_error(ex, 503, "not_ready", why, NULL);
+}
+
 struct ready_op {
     const struct app *app;
     struct http_exchange *ex;
@@ -117,36 +169,64 @@ static void ready_done(void *ctx, const struct ddb_result *r)
 {
     struct ready_op *op = ctx;
     struct http_exchange *ex = op->ex;
-    if (r->status == DDB_OK && app_table_active(r->body, op->app->table.email_index))
-        http_respond(ex, 200, strdup("{\"status\":\"ready\"}"));
-    else
-        http_respond_error(ex, 503, "not_ready",
-                           r->status == DDB_OK ? "the users table or its email index is not ACTIVE"
-                                               : "the database is not reachable",
-                           NULL);
+    int ready = r->status == DDB_OK && app_table_active(r->body, op->app->table.email_index);
+    char why[128] = "the database is not reachable";
+    if (r->status == DDB_OK)
+        snprintf(why, sizeof why, "the users table or its email index is not ACTIVE");
+    else if (r->status == DDB_ERROR) /* UnrecognizedClientException: the credentials; ResourceNotFound ... */
+        snprintf(why, sizeof why, "DynamoDB refused DescribeTable (%.60s)",
+                 r->error_code[0] != '\0' ? r->error_code : "no error code");
+    if (op->app->ready != NULL && r->status != DDB_SHUTDOWN)
+        readycache_store(op->app->ready, monotonic_ms(), ready, why);
+    respond_ready(ex, ready, why);
     free(op);
     http_exchange_finish(ex);
 }
 
+/* The answer is the process's, cached for a few seconds (readycache.h): a fleet of probes costs at
+ * most one DescribeTable per window. Credentials are checked on every probe: that costs nothing. */
 static void ready(const struct app *app, struct http_exchange *ex, const struct route_params *params)
 {
     if (app->creds != NULL && !creds_cache_valid(app->creds)) {
         http_respond_error(ex, 503, "not_ready", "no valid AWS credentials", NULL);
         return;
     }
+    struct readycache_answer cached;
+    if (app->ready != NULL && readycache_begin(app->ready, monotonic_ms(), &cached) == READYCACHE_ANSWER) {
+        respond_ready(ex, cached.ready, cached.message);
+        return;
+    }
     struct ready_op *op = malloc(sizeof *op);
     if (op == NULL) {
+        if (app->ready != NULL)
+            readycache_store(app->ready, monotonic_ms(), 0, "out of memory");
         http_respond_error(ex, 503, "not_ready", "out of memory", NULL);
         return;
     }
     op->app = app;
     op->ex = ex;
     http_exchange_defer(ex);
-    if (ddb_send(app->ddb, "DescribeTable", model_describe_table(&app->table), ready_done, op) != 0) {
+    if (ddb_send(app->ddb, "DescribeTable", model_describe_table(&app->table), &ex->calls, ready_done, op) != 0) {
         free(op);
+        if (app->ready != NULL)
+            readycache_store(app->ready, monotonic_ms(), 0, "the service is shutting down");
         http_respond_error(ex, 503, "not_ready", "the service is shutting down", NULL);
         http_exchange_finish(ex);
     }
+}
+
+/* GET /metrics: every worker's counters, summed now (metrics.h). Open like /healthz: it names no
+ * user, email or secret (README: Operating usersvc). */
+static void metrics(const struct app *app, struct http_exchange *ex, const struct route_params *params)
+{
+    struct buf out = BUF_INIT;
+    if (app->metrics == NULL || metrics_render(app->metrics, &out) != 0) {
+        buf_clean_up(&out);
+        http_respond_error(ex, 503, "internal_error", "metrics are not available", NULL);
+        return;
+    }
+    http_respond(ex, 200, buf_steal(&out));
+    ex->resp.content_type = METRICS_CONTENT_TYPE;
 }
 
 void app_handle(const struct app *app, struct http_exchange *ex)
@@ -163,7 +243,8 @@ void app_handle(const struct app *app, struct http_exchange *ex)
         http_respond_error(ex, 405, "method_not_allowed", "method not allowed on this route", NULL);
         ex->resp.allow = router_allow_header(match.allowed);
     } else {
-        ex->route = match.route->pattern;
+        ex->route_id = route_ids[match.route - routes];
+        ex->route = app_route_templates[ex->route_id];
         match.route->handler(app, ex, &match.params);
     }
     route_match_clean_up(&match);

@@ -84,7 +84,7 @@ static void op_send(struct op *op, const char *operation, json_t *request, ddb_c
         op_finish(op);
         return;
     }
-    if (ddb_send(op->app->ddb, operation, request, then, op) != 0) {
+    if (ddb_send(op->app->ddb, operation, request, &op->ex->calls, then, op) != 0) {
         http_respond_error(op->ex, 503, "backend_unavailable", "the service is shutting down", NULL);
         op->ex->resp.retry_after = 1;
         op_finish(op);
@@ -193,8 +193,11 @@ static int write_user(struct buf *out, const json_t *item)
  * (never its contents), and the worker's running count. */
 static void note_unreadable(struct op *op, const json_t *item, const char *what)
 {
-    struct app_counters *counters = op->app->counters;
-    unsigned long long n = counters != NULL ? ++counters->unreadable_users : 0;
+    unsigned long long n = 0;
+    if (op->app->metrics_worker != NULL) {
+        metrics_add(&op->app->metrics_worker->unreadable_users, 1);
+        n = op->app->metrics_worker->unreadable_users;
+    }
     const char *id = user_item_string(item, "id");
     log_request(LOG_ERROR, op->ex->req.request_id, "%s unreadable user %s (%llu on this worker)", what,
                 id != NULL && user_is_uuid(id) ? id : "(id is not a UUID)", n);
@@ -279,6 +282,7 @@ static enum cancel_kind cancel_kind(const struct ddb_result *r, int guard)
 static void respond_cancelled(struct op *op, const struct ddb_result *r, enum cancel_kind kind)
 {
     if (kind == CANCEL_EMAIL_TAKEN) {
+        app_count_conflict(op->app, METRICS_CONFLICT_EMAIL_TAKEN);
         http_respond_error(op->ex, 409, "email_taken", "a user with this email already exists", NULL);
     } else if (kind == CANCEL_TOO_LARGE) {
         http_respond_error(op->ex, 413, "item_too_large", "the user would exceed DynamoDB's 400 KB item size", NULL);
@@ -372,6 +376,7 @@ static void create_done(void *ctx, const struct ddb_result *r)
         enum cancel_kind kind = cancel_kind(r, 1);
         if (kind != CANCEL_RACE || op->restarts++ >= MAX_RESTARTS)
             return respond_cancelled(op, r, kind);
+        app_count_conflict(op->app, METRICS_CONFLICT_RETRIED);
         new_token(op);
         return op_send(op, "TransactWriteItems", model_create_user(&op->app->table, op->item, op->token),
                        create_done);
@@ -423,10 +428,13 @@ void users_create(const struct app *app, struct http_exchange *ex, const struct 
 static void read_current(struct op *op, ddb_callback *then)
 {
     if (op->restarts++ >= MAX_RESTARTS) {
+        app_count_conflict(op->app, METRICS_CONFLICT_CONCURRENT_UPDATE);
         http_respond_error(op->ex, 409, "concurrent_update", "the user kept changing during the request; retry",
                            NULL);
         return op_finish(op);
     }
+    if (op->restarts > 1) /* a write lost a race: this is another round */
+        app_count_conflict(op->app, METRICS_CONFLICT_RETRIED);
     new_token(op); /* for the transaction this round may send */
     op_send(op, "GetItem", model_get_user(&op->app->table, op->id), then);
 }
@@ -452,6 +460,7 @@ static const json_t *current_user(struct op *op, const struct ddb_result *r)
         return NULL;
     }
     if (op->if_match != NULL && !etag_matches(op->if_match, user_item_version(item), 0)) {
+        app_count_conflict(op->app, METRICS_CONFLICT_PRECONDITION_FAILED);
         http_respond_error(op->ex, 412, "precondition_failed", "the user has changed (ETag does not match)", NULL);
         op_finish(op);
         return NULL;

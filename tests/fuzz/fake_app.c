@@ -44,8 +44,8 @@ json_t *fake_check_json(const char *text, size_t len)
 
 /* Stands in for ddb.c's: the same text is written (json_write_value), and it
  * must be exactly json_dumps' text and parse back to the request. */
-int ddb_send(struct ddb_client *client, const char *operation, json_t *request, ddb_callback *callback,
-             void *ctx)
+int ddb_send(struct ddb_client *client, const char *operation, json_t *request, struct log_calls *calls,
+             ddb_callback *callback, void *ctx)
 {
     FAKE_ASSERT(request != NULL && strlen(operation) < sizeof pending[0].operation);
     struct buf text = BUF_INIT;
