@@ -86,6 +86,11 @@ int log_access_append(struct buf *out, const struct log_access *req);
  * times" lines of windows that have ended (one relaxed atomic load when none). */
 void log_flush(struct buf *out);
 
+/* Replaces in place each request path a library wrote into its message (libmicrohttpd's "... for
+ * the request for `/users/by-email/a@b.c'. Error: ..." or "... in request for /x.") with "<path>",
+ * as a path can hold an email address. Returns message. */
+char *log_redact_paths(char *message);
+
 #define log_debug(...) (log_enabled(LOG_DEBUG) ? log_write(LOG_DEBUG, __VA_ARGS__) : (void)0)
 #define log_info(...) (log_enabled(LOG_INFO) ? log_write(LOG_INFO, __VA_ARGS__) : (void)0)
 #define log_warn(...) log_write(LOG_WARN, __VA_ARGS__)

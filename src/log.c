@@ -279,6 +279,31 @@ void log_flush_repeats(void)
     expire_repeats(1);
 }
 
+char *log_redact_paths(char *message)
+{
+    static const char *const markers[] = {"for `", "for "};
+    for (size_t i = 0; i < sizeof markers / sizeof markers[0]; i++) {
+        size_t n = strlen(markers[i]);
+        for (char *p = message; (p = strstr(p, markers[i])) != NULL;) {
+            char *path = p + n;
+            p = path;
+            if (*path != '/')
+                continue;
+            /* the path ends at the closing quote, or (unquoted) at whitespace or a sentence's end */
+            size_t len = i == 0 ? strcspn(path, "'") : strcspn(path, " \t");
+            if (i == 1 && len > 0 && path[len - 1] == '.')
+                len--;
+            static const char redacted[] = "<path>";
+            if (len < sizeof redacted - 1) /* "/" alone and the like: shorter than the mark, nothing to hide */
+                continue;
+            memcpy(path, redacted, sizeof redacted - 1);
+            memmove(path + sizeof redacted - 1, path + len, strlen(path + len) + 1);
+            p = path + sizeof redacted - 1;
+        }
+    }
+    return message;
+}
+
 void log_calls_add(struct log_calls *calls, const char *operation, const char *request_id, const char *outcome,
                    int retries)
 {

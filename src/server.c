@@ -481,12 +481,13 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     static const char *const client_caused[] = {
         "Error processing request", "Connection socket is closed", "Socket has been disconnected",
-        "Failed to receive data", "Failed to send data", "Connection reset", "Received HTTP/1.1 request without",
+        "Failed to receive data", "Failed to send", "Connection reset", "Received HTTP/1.1 request without",
         "Received malformed", "Too large value of", "Failed to parse", "Server reached connection limit",
         "Connection was closed", "Not enough memory in pool"};
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\n")] = '\0';
+    log_redact_paths(line); /* "Failed to send ... for the request for `/users/by-email/<email>'" */
     for (size_t i = 0; i < sizeof client_caused / sizeof client_caused[0]; i++) {
         if (strncmp(line, client_caused[i], strlen(client_caused[i])) == 0) {
             log_debug("http: %s", line);

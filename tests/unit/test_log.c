@@ -388,6 +388,23 @@ static void test_access_line(void)
     log_set_format(LOG_FORMAT_JSON);
 }
 
+static void test_redact_paths(void)
+{
+    char a[] = "Failed to send the response headers for the request for `/users/by-email/ada@example.com'. Error: "
+               "Broken pipe";
+    CHECK_STR_EQ(log_redact_paths(a), "Failed to send the response headers for the request for `<path>'. Error: "
+                                      "Broken pipe");
+    char b[] = "Failed to send data in request for /users/by-email/ada%40example.com.";
+    CHECK_STR_EQ(log_redact_paths(b), "Failed to send data in request for <path>.");
+    char c[] = "Error processing request (HTTP response code is 400 ('Bad Request')). Closing connection.";
+    CHECK_STR_EQ(log_redact_paths(c), "Error processing request (HTTP response code is 400 ('Bad Request')). Closing "
+                                      "connection.");
+    char d[] = "Failed to send the response body for the request for `/users/x@y.z?a=b c'. Error: x; "
+               "for /second/path@q and for `/unterminated@p";
+    CHECK_STR_EQ(log_redact_paths(d), "Failed to send the response body for the request for `<path>'. Error: x; "
+                                      "for <path> and for `<path>");
+}
+
 static void test_format_parse(void)
 {
     CHECK_INT_EQ(log_format_parse("json"), LOG_FORMAT_JSON);
@@ -410,5 +427,6 @@ int main(void)
     RUN(test_calls);
     RUN(test_access_line);
     RUN(test_format_parse);
+    RUN(test_redact_paths);
     return check_summary();
 }
