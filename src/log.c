@@ -318,9 +318,11 @@ void log_calls_add(struct log_calls *calls, const char *operation, const char *r
     memcpy(call->operation, operation, n);
     call->operation[n] = '\0';
     n = 0;
-    for (; request_id != NULL && request_id[n] != '\0' && n < LOG_CALL_ID_MAX; n++)
-        call->request_id[n] = strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-",
-                                     request_id[n]) != NULL ? request_id[n] : '-';
+    for (; request_id != NULL && request_id[n] != '\0' && n < LOG_CALL_ID_MAX; n++) {
+        char ch = request_id[n];
+        int ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
+        call->request_id[n] = ok ? ch : '-';
+    }
     call->request_id[n] = '\0';
     call->outcome = outcome;
     call->retries = retries;
