@@ -222,7 +222,7 @@ static void metrics(const struct app *app, struct http_exchange *ex, const struc
     struct buf out = BUF_INIT;
     if (app->metrics == NULL || metrics_render(app->metrics, &out) != 0) {
         buf_clean_up(&out);
-        http_respond_error(ex, 503, "internal_error", "metrics are not available", NULL);
+        http_respond_error(ex, 500, "internal_error", "metrics are not available", NULL);
         return;
     }
     http_respond(ex, 200, buf_steal(&out));
