@@ -6,7 +6,10 @@
 #include <time.h>
 
 #include "buf.h"
+#include "creds.h"
+#include "errors.h"
 #include "log.h"
+#include "readycache.h"
 #include "router.h"
 #include "users.h"
 
@@ -59,70 +62,6 @@ int app_routes_check(char *why, size_t size)
     return 0;
 }
 
-void app_now_rfc3339(char out[25])
-{
-    struct timespec now;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    strftime(out, 20, "%Y-%m-%dT%H:%M:%S", &tm);
-    int ms = (int)(now.tv_nsec / 1000000) % 1000;
-    out[19] = '.';
-    out[20] = (char)('0' + ms / 100);
-    out[21] = (char)('0' + ms / 10 % 10);
-    out[22] = (char)('0' + ms % 10);
-    out[23] = 'Z';
-    out[24] = '\0';
-}
-
-void app_respond_backend_error(struct http_exchange *ex, const struct ddb_result *r)
-{
-    /* The detail is the same for every request that met the same failure, so an outage's
-     * lines collapse into one plus a "repeated N times" line (log.h). */
-    char detail[512];
-    ddb_result_describe(r, detail, sizeof detail);
-    const char *id = ex->req.request_id;
-    switch (r->status) {
-    case DDB_THROTTLED:
-        http_respond_error(ex, 503, "throttled", "DynamoDB is throttling requests; retry shortly", NULL);
-        ex->resp.retry_after = 1;
-        return;
-    case DDB_UNAVAILABLE:
-    case DDB_SHUTDOWN:
-        log_request(LOG_WARN, id, "backend unavailable: %s", detail);
-        http_respond_error(ex, 503, "backend_unavailable", "the database is unavailable; retry shortly", NULL);
-        ex->resp.retry_after = 1;
-        return;
-    case DDB_TIMEOUT:
-        log_request(LOG_WARN, id, "backend timeout: %s", detail);
-        http_respond_error(ex, 504, "backend_timeout", "the database did not answer in time", NULL);
-        return;
-    case DDB_BAD_RESPONSE:
-        log_request(LOG_ERROR, id, "bad backend response: %s", detail);
-        http_respond_error(ex, 502, "bad_gateway", "the database sent a response that could not be read", NULL);
-        return;
-    case DDB_OK:
-    case DDB_ERROR:
-        break;
-    }
-    if (strcmp(r->error_code, "ValidationException") == 0 && strstr(r->message, "Item size") != NULL) {
-        http_respond_error(ex, 413, "item_too_large", "the user would exceed DynamoDB's 400 KB item size", NULL);
-        return;
-    }
-    if (strcmp(r->error_code, "ResourceNotFoundException") == 0) {
-        log_request(LOG_ERROR, id, "table missing: %s", detail);
-        http_respond_error(ex, 503, "backend_unavailable", "the users table is not available", NULL);
-        return;
-    }
-    if (r->error_code[0] == '\0') { /* not DynamoDB speaking: a proxy's 403 page, an empty 400 */
-        log_request(LOG_ERROR, id, "bad backend response: %s", detail);
-        http_respond_error(ex, 502, "bad_gateway", "the database sent a response that could not be read", NULL);
-        return;
-    }
-    log_request(LOG_ERROR, id, "DynamoDB error: %s", detail);
-    http_respond_error(ex, 500, "internal_error", "internal error", NULL);
-}
-
 static void health(const struct app *app, struct http_exchange *ex, const struct route_params *params)
 {
     http_respond(ex, 200, strdup("{\"status\":\"ok\"}"));
@@ -145,6 +84,7 @@ int app_table_active(const json_t *body, const char *index_name)
     return 0;
 }
 
+/* Readiness timing runs on the monotonic clock: a wall-clock step must not freeze or expire the cache. */
 static int64_t monotonic_ms(void)
 {
     struct timespec ts;
@@ -157,18 +97,25 @@ static void respond_ready(struct http_exchange *ex, int ready, const char *why)
     if (ready)
         http_respond(ex, 200, strdup("{\"status\":\"ready\"}"));
     else
-        http_respond_error(ex, 503, "not_ready", why, NULL);
+        errors_respond(ex, ERR_NOT_READY, why, NULL);
 }
 
 struct ready_op {
-    const struct app *app;
-    struct http_exchange *ex;
+    struct op op;
+    int stored; /* the refresh's answer is in the cache */
 };
+
+/* When the DescribeTable could not be sent (shutting down), the refresh ends all the same. */
+static void ready_clean_up(struct op *op)
+{
+    if (!((struct ready_op *)op)->stored && op->app->ready != NULL)
+        readycache_store(op->app->ready, monotonic_ms(), 0, "the service is shutting down");
+}
 
 static void ready_done(void *ctx, const struct ddb_result *r)
 {
-    struct ready_op *op = ctx;
-    struct http_exchange *ex = op->ex;
+    struct ready_op *rop = ctx;
+    struct op *op = &rop->op;
     int ready = r->status == DDB_OK && app_table_active(r->body, op->app->table.email_index);
     char why[128] = "the database is not reachable";
     if (r->status == DDB_OK)
@@ -176,11 +123,11 @@ static void ready_done(void *ctx, const struct ddb_result *r)
     else if (r->status == DDB_ERROR) /* UnrecognizedClientException: the credentials; ResourceNotFound ... */
         snprintf(why, sizeof why, "DynamoDB refused DescribeTable (%.60s)",
                  r->error_code[0] != '\0' ? r->error_code : "no error code");
-    if (op->app->ready != NULL && r->status != DDB_SHUTDOWN)
+    if (op->app->ready != NULL)
         readycache_store(op->app->ready, monotonic_ms(), ready, why);
-    respond_ready(ex, ready, why);
-    free(op);
-    http_exchange_finish(ex);
+    rop->stored = 1;
+    respond_ready(op->ex, ready, why);
+    op_finish(op);
 }
 
 /* The answer is the process's, cached for a few seconds (readycache.h): a fleet of probes costs at
@@ -188,7 +135,7 @@ static void ready_done(void *ctx, const struct ddb_result *r)
 static void ready(const struct app *app, struct http_exchange *ex, const struct route_params *params)
 {
     if (app->creds != NULL && !creds_cache_valid(app->creds)) {
-        http_respond_error(ex, 503, "not_ready", "no valid AWS credentials", NULL);
+        errors_respond(ex, ERR_NOT_READY, "no valid AWS credentials", NULL);
         return;
     }
     struct readycache_answer cached;
@@ -196,23 +143,13 @@ static void ready(const struct app *app, struct http_exchange *ex, const struct 
         respond_ready(ex, cached.ready, cached.message);
         return;
     }
-    struct ready_op *op = malloc(sizeof *op);
+    struct ready_op *op = op_new(sizeof *op, app, ex, ready_clean_up);
     if (op == NULL) {
         if (app->ready != NULL)
             readycache_store(app->ready, monotonic_ms(), 0, "out of memory");
-        http_respond_error(ex, 503, "not_ready", "out of memory", NULL);
-        return;
+        return; /* answered 503 */
     }
-    op->app = app;
-    op->ex = ex;
-    http_exchange_defer(ex);
-    if (ddb_send(app->ddb, "DescribeTable", model_describe_table(&app->table), &ex->calls, ready_done, op) != 0) {
-        free(op);
-        if (app->ready != NULL)
-            readycache_store(app->ready, monotonic_ms(), 0, "the service is shutting down");
-        http_respond_error(ex, 503, "not_ready", "the service is shutting down", NULL);
-        http_exchange_finish(ex);
-    }
+    op_send(&op->op, "DescribeTable", model_describe_table(&app->table), ready_done);
 }
 
 /* GET /metrics: every worker's counters, summed now (metrics.h). Open like /healthz: it names no
@@ -222,11 +159,11 @@ static void metrics(const struct app *app, struct http_exchange *ex, const struc
     struct buf out = BUF_INIT;
     if (app->metrics == NULL || metrics_render(app->metrics, &out) != 0) {
         buf_clean_up(&out);
-        http_respond_error(ex, 500, "internal_error", "metrics are not available", NULL);
+        errors_respond(ex, ERR_INTERNAL, "metrics are not available", NULL);
         return;
     }
     http_respond(ex, 200, buf_steal(&out));
-    ex->resp.content_type = METRICS_CONTENT_TYPE;
+    http_response_add_header(&ex->resp, "Content-Type", METRICS_CONTENT_TYPE);
 }
 
 void app_handle(const struct app *app, struct http_exchange *ex)
@@ -235,13 +172,16 @@ void app_handle(const struct app *app, struct http_exchange *ex)
     enum route_status status =
         router_match(routes, sizeof routes / sizeof routes[0], ex->req.method, ex->req.path, &match);
     if (status == ROUTE_NOT_FOUND) {
-        http_respond_error(ex, 404, "not_found", "no such route", NULL);
-    } else if (ex->req.method == HTTP_OPTIONS) {
-        http_respond(ex, 204, NULL);
-        ex->resp.allow = router_allow_header(match.allowed);
-    } else if (status == ROUTE_METHOD_NOT_ALLOWED) {
-        http_respond_error(ex, 405, "method_not_allowed", "method not allowed on this route", NULL);
-        ex->resp.allow = router_allow_header(match.allowed);
+        errors_respond(ex, ERR_NOT_FOUND, "no such route", NULL);
+    } else if (ex->req.method == HTTP_OPTIONS || status == ROUTE_METHOD_NOT_ALLOWED) {
+        if (ex->req.method == HTTP_OPTIONS)
+            http_respond(ex, 204, NULL);
+        else
+            errors_respond(ex, ERR_METHOD_NOT_ALLOWED, "method not allowed on this route", NULL);
+        char *allow = router_allow_header(match.allowed);
+        if (allow != NULL)
+            http_response_add_header(&ex->resp, "Allow", allow);
+        free(allow);
     } else {
         ex->route_id = route_ids[match.route - routes];
         ex->route = app_route_templates[ex->route_id];
