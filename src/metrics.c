@@ -296,7 +296,7 @@ int metrics_render(const struct metrics *m, struct buf *out)
                                  (unsigned long long)n);
             }
     rc |= header(out, "usersvc_http_request_duration_seconds", "histogram",
-                 "Time from the request line to the answer being queued, by route template.");
+                 "Time from the request line until the answer was sent, by route template.");
     for (unsigned r = 0; r < METRICS_MAX_ROUTES; r++) {
         char labels[96];
         snprintf(labels, sizeof labels, "route=\"%s\"", route_name(m, r));
