@@ -105,11 +105,11 @@ struct ready_op {
     int stored; /* the refresh's answer is in the cache */
 };
 
-/* When the DescribeTable could not be sent (shutting down), the refresh ends all the same. */
+/* When the DescribeTable could not be sent (shutting down, out of memory), the refresh ends all the same. */
 static void ready_clean_up(struct op *op)
 {
     if (!((struct ready_op *)op)->stored && op->app->ready != NULL)
-        readycache_store(op->app->ready, monotonic_ms(), 0, "the service is shutting down");
+        readycache_store(op->app->ready, monotonic_ms(), 0, "the readiness check could not be sent");
 }
 
 static void ready_done(void *ctx, const struct ddb_result *r)
