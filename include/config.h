@@ -35,6 +35,7 @@ struct config {
     char *cors_origin;
     char *cursor_key;        /* CURSOR_SECRET, or the table name */
     int log_level;
+    int log_format; /* enum log_format */
 
     /* AWS transport (issue 7): read once here, handed to httpc; nothing is looked up per request. */
     char *profile;       /* AWS_PROFILE, else "default": the profile the settings below were read from */

@@ -359,6 +359,12 @@ rand_uuid() {
 	fi
 }
 
+# log_lines LOG JQ_FILTER: runs the filter on each JSON line of a service log (LOG_FORMAT=json, the
+# default); lines that are not JSON (a sanitizer's report) are skipped. Prints jq's raw output.
+log_lines() {
+	jq -Rr "fromjson? | $2" "$1"
+}
+
 # Start a service instance: start_service LOGFILE VAR=VALUE...  (BIN from E2E_BIN)
 # Sets SVC_PID (do not call it in $(...): the shell that waits must be the parent).
 # The pid is also registered in $E2E_TMP/pids so run.sh's cleanup kills it too.

@@ -114,6 +114,8 @@ req GET /healthz
 expect_status 200 "no token needed"
 req GET /readyz
 expect_status 200 "no token needed"
+req GET /metrics
+expect_status 200 "no token needed (it names no user, email or secret)"
 
 # ---- every route without credentials: 401, the challenge, no error code (RFC 6750 §3.1) ---------
 ID=$(rand_uuid)
@@ -218,8 +220,8 @@ for ((i = 0; i < 20; i++)); do req GET "/users/$ID" "" -H "$(bearer "$T_R2")"; d
 check "known kids cause no fetches ($n, then $(jwks_fetches))" test "$(jwks_fetches)" = "$n"
 
 # ---- the access log: principals, never tokens or keys ---------------------------------------------
-check "the access log names the JWT principal" grep -q "principal=writer-sub" "$AU_LOG"
-check "the access log names the API key's name" grep -q "principal=deploy-bot" "$AU_LOG"
+check "the access log names the JWT principal" grep -q "\"principal\":\"writer-sub\"" "$AU_LOG"
+check "the access log names the API key's name" grep -q "\"principal\":\"deploy-bot\"" "$AU_LOG"
 check "no token or key in the log" bash -c '! grep -qF -e "$1" -e "$2" -e "$3" "$4"' _ "$T_READ" "$KEY_RW" "${T_WRITE##*.}" "$AU_LOG"
 
 # ---- RATE_LIMIT: per principal, 429 with Retry-After ---------------------------------------------

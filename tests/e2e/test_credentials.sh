@@ -55,7 +55,7 @@ cr_ready() {
 # cr_provider_line NAME PROVIDER: the start-up line names the provider and a key id, nothing else secret.
 cr_provider_line() {
 	check "$1: log names provider $2 and its access key id" \
-		grep -qE "info credentials from $2: access key id [A-Z0-9]{16,}" "$CR_LOG"
+		grep -qE "\"level\":\"info\",\"msg\":\"credentials from $2: access key id [A-Z0-9]{16,}" "$CR_LOG"
 }
 
 cr_stop() {

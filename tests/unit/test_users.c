@@ -74,7 +74,8 @@ struct fake_exchange {
 
 static struct fake_exchange *current;
 
-static int fake_send(void *send_ctx, const char *operation, json_t *request, ddb_callback *callback, void *ctx)
+static int fake_send(void *send_ctx, const char *operation, json_t *request, struct log_calls *record,
+                     ddb_callback *callback, void *ctx)
 {
     CHECK(current != NULL && current->deferred && !current->finished); /* suspended before the hand-over */
     if (refuse_sends || n_calls == MAX_CALLS || n_pending == MAX_PENDING) {
@@ -97,11 +98,11 @@ static void fake_id(void *id_ctx, char out[37])
 }
 
 static int ids;
-static struct app_counters counters;
+static struct metrics_worker counters; /* the worker's metrics */
 static const struct config cfg = {.table = "users", .email_index = "email-index", .cursor_key = "unit-cursor-key"};
 static const struct app app = {
     .cfg = &cfg, .table = {"users", "email-index"}, .send = fake_send, .send_ctx = NULL, .now_ms = fake_now,
-    .new_id = fake_id, .id_ctx = &ids, .counters = &counters,
+    .new_id = fake_id, .id_ctx = &ids, .metrics_worker = &counters,
 };
 
 static const struct app *run_app = &app; /* test_auth_gate runs with authentication on */
@@ -170,7 +171,7 @@ static void run(enum http_method method, const char *path, const char *query, co
         json_t *parsed = a.body != NULL ? json_loads(a.body, 0, NULL) : NULL;
         CHECK(a.body == NULL || parsed != NULL);
         struct ddb_result r = {a.status, a.status == DDB_OK ? 200 : 400, parsed, a.error_code ? a.error_code : "",
-                               a.message ? a.message : "", "application/x-amz-json-1.0", 1};
+                               a.message ? a.message : "", "application/x-amz-json-1.0", NULL, 1};
         callback(ctx, &r);
         json_decref(parsed);
     }
@@ -344,11 +345,13 @@ static void test_create(void)
 static void test_create_cancellations(void)
 {
     struct http_response resp;
-    /* The guard's condition failed: the email is taken. */
+    /* The guard's condition failed: the email is taken (and counted so in the worker's metrics). */
+    uint64_t taken = counters.conflicts[METRICS_CONFLICT_EMAIL_TAKEN];
     run(HTTP_POST, "/users", NULL, NEW_USER, JSON_TYPE,
         ANSWERS(FAILED(CANCEL_CODE, "cancelled", CANCELLED(R("None") "," R("ConditionalCheckFailed")))), &resp);
     CHECK_INT_EQ(resp.status, 409);
     CHECK_STR_EQ(code_of(&resp), "email_taken");
+    CHECK_INT_EQ(counters.conflicts[METRICS_CONFLICT_EMAIL_TAKEN], taken + 1);
     http_response_clean_up(&resp);
 
     /* The same, read from the message when the reasons list is absent. */
@@ -420,8 +423,10 @@ static void test_patch(void)
     CHECK_STR_EQ(calls[1].operation, "UpdateItem");
     http_response_clean_up(&resp);
 
+    uint64_t stale = counters.conflicts[METRICS_CONFLICT_PRECONDITION_FAILED];
     run(HTTP_PATCH, ONE_PATH, NULL, RENAME, MERGE_PATCH_IF("\"2\""), ANSWERS(OK(FOUND("3"))), &resp);
     CHECK_INT_EQ(resp.status, 412);
+    CHECK_INT_EQ(counters.conflicts[METRICS_CONFLICT_PRECONDITION_FAILED], stale + 1);
     CHECK_STR_EQ(code_of(&resp), "precondition_failed");
     CHECK_INT_EQ(n_calls, 1);
     http_response_clean_up(&resp);
@@ -444,7 +449,9 @@ static void test_patch_reread_loop(void)
     CHECK_STR_EQ(calls[2].operation, "UpdateItem");
     http_response_clean_up(&resp);
 
-    /* A user that keeps changing: three reads, then 409 concurrent_update. */
+    /* A user that keeps changing: three reads (two of them again after a lost race), then 409 concurrent_update. */
+    uint64_t gave_up = counters.conflicts[METRICS_CONFLICT_CONCURRENT_UPDATE];
+    uint64_t retried = counters.conflicts[METRICS_CONFLICT_RETRIED];
     run(HTTP_PATCH, ONE_PATH, NULL, RENAME, MERGE_PATCH(),
         ANSWERS(FAILED(CONDITION_CODE, "changed", NULL), OK(FOUND("5")), FAILED(CONDITION_CODE, "changed", NULL),
                 OK(FOUND("6")), FAILED(CONDITION_CODE, "changed", NULL), OK(FOUND("7")),
@@ -453,6 +460,8 @@ static void test_patch_reread_loop(void)
     CHECK_INT_EQ(resp.status, 409);
     CHECK_STR_EQ(code_of(&resp), "concurrent_update");
     CHECK_INT_EQ(n_calls, 7);
+    CHECK_INT_EQ(counters.conflicts[METRICS_CONFLICT_CONCURRENT_UPDATE], gave_up + 1);
+    CHECK_INT_EQ(counters.conflicts[METRICS_CONFLICT_RETRIED], retried + 2);
     http_response_clean_up(&resp);
 
     /* Gone between the write and the read: 404. */
