@@ -35,7 +35,8 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Debian packages the build, the tests and `make run` need.
 DEB_PACKAGES := gcc make pkg-config libmicrohttpd-dev libcurl4-openssl-dev libssl-dev \
-                libjansson-dev uuid-dev curl jq python3 clang-14 libclang-rt-14-dev
+                libjansson-dev uuid-dev curl jq python3 clang-14 libclang-rt-14-dev \
+                prometheus
 
 .PHONY: all deps test test-once unit e2e contract bench bench-smoke fuzz fuzz-smoke run clean valgrind lint format compdb
 

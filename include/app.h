@@ -9,6 +9,16 @@
 #include "http.h"
 #include "op.h"
 
+/* The route templates as OpenAPI writes them ("/users/{id}"), indexed by route id
+ * (http_exchange.route_id; [0] is NULL: no route matched): the access log's
+ * route and the metrics' route label. */
+extern const char *const app_route_templates[];
+extern const size_t app_route_count; /* entries of app_route_templates, [0] included */
+
+/* 0 when every route's pattern ("/users/:id") is its template ("/users/{id}") with ":name" written
+ * "{name}"; else -1 with the first mismatch in why. For tests. */
+int app_routes_check(char *why, size_t size);
+
 /* Routes and handles one exchange: fills ex->resp, or defers it (see http.h). */
 void app_handle(const struct app *app, struct http_exchange *ex);
 

@@ -7,6 +7,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "log.h"
+
 enum http_method {
     HTTP_GET = 1 << 0,
     HTTP_HEAD = 1 << 1,
@@ -71,6 +73,11 @@ char *http_percent_decode(const char *src, size_t len);
  * 1 when the parameter is present but cannot be decoded. The first occurrence wins. */
 char *http_query_param(const char *query, const char *name, int *malformed);
 
+/* The trace id of a W3C Trace Context traceparent header ("00-<32 hex>-<16 hex>-<2 hex>"), copied
+ * into out (33 bytes) when the header is valid (lowercase hex, ids not all zero, version not ff,
+ * version 00 exactly 55 characters); out is left as it is otherwise. Returns 0 or -1. */
+int http_traceparent_trace_id(const char *value, char out[33]);
+
 /* Request framing (RFC 9112 §6.3, §3.2): the adapter feeds every request
  * header to http_framing_add, then asks http_framing_error whether the
  * message may be read. Ambiguous framing is refused rather than guessed,
@@ -98,8 +105,12 @@ const char *http_framing_error(const struct http_framing *f, int http11);
 struct http_exchange {
     struct http_request req;
     struct http_response resp;
-    const char *route; /* the matched route's pattern ("/users/:id"), static; NULL when none matched.
+    const char *route; /* the matched route's template ("/users/{id}"), static; NULL when none matched.
                         * The access log names it instead of the path, which can hold an email address. */
+    char principal[256]; /* who was authenticated (a JWT's sub, an API key's name), "" when nobody: for the
+                          * access log, never a token or key */
+    unsigned route_id; /* the template's metrics id (app.h), 0 when none matched */
+    struct log_calls calls; /* the DynamoDB calls made for it, for the access line */
     void (*defer)(struct http_exchange *ex);  /* set by the adapter */
     void (*finish)(struct http_exchange *ex); /* set by the adapter */
     void *adapter;                            /* the adapter's connection state */

@@ -19,12 +19,16 @@
 #include "config.h"
 #include "ddb.h"
 #include "http.h"
+#include "log.h"
+#include "metrics.h"
 #include "model.h"
 
-/* Sends one DynamoDB operation, ddb_send's contract: request is stolen; on 0,
+/* Sends one DynamoDB operation, ddb_send's contract: request is stolen; the call is recorded in calls
+ * (the exchange's, for its access line; NULL: not recorded) just before the callback; on 0,
  * callback(ctx, result) runs exactly once, later, on this worker's thread
  * (never inside the call); -1 when the client is shutting down (callback never runs). */
-typedef int app_send_fn(void *send_ctx, const char *operation, json_t *request, ddb_callback *callback, void *ctx);
+typedef int app_send_fn(void *send_ctx, const char *operation, json_t *request, struct log_calls *calls,
+                        ddb_callback *callback, void *ctx);
 
 /* The wall clock: milliseconds since the Unix epoch. */
 typedef int64_t app_clock_fn(void);
@@ -32,13 +36,9 @@ typedef int64_t app_clock_fn(void);
 /* Writes a new random id, a lowercase UUID ("0b3c6d2e-1f4a-4e5b-9c8d-7a6b5c4d3e2f"), into out. */
 typedef void app_id_fn(void *id_ctx, char out[37]);
 
-/* One worker's counters, written only by that worker's thread (no atomics,
- * no sharing); /metrics can read them later. */
-struct app_counters {
-    unsigned long long unreadable_users; /* stored users skipped or refused as unrenderable */
-};
-
 struct creds_cache;
+struct auth_worker;
+struct readycache;
 
 /* One per worker, built in main (tests build their own); handlers borrow it. */
 struct app {
@@ -49,10 +49,21 @@ struct app {
     app_clock_fn *now_ms;          /* main: op_clock_realtime */
     app_id_fn *new_id;             /* user ids and transaction tokens; main: op_uuid_random */
     void *id_ctx;                  /* new_id's first argument */
-    struct app_counters *counters; /* this worker's own; NULL before the workers start */
+    struct metrics_worker *metrics_worker; /* this worker's own counters; NULL: not counted */
+    struct metrics *metrics;       /* every worker's, for GET /metrics (borrowed); NULL: 500 */
+    struct readycache *ready;      /* the process's /readyz answer (borrowed); NULL: every probe asks DynamoDB */
     struct creds_cache *creds;     /* the process's credentials (borrowed): /readyz is 503 without valid ones;
                                     * NULL: not checked */
+    struct auth_worker *auth;      /* this worker's authentication (auth.h), run before every handler but the
+                                    * probes; NULL: none (AUTH=none answers the same way) */
 };
+
+/* Counts one conditional write's refusal in the worker's metrics (when it has them). */
+static inline void op_count_conflict(const struct app *app, enum metrics_conflict conflict)
+{
+    if (app->metrics_worker != NULL)
+        metrics_add(&app->metrics_worker->conflicts[conflict], 1);
+}
 
 /* The real clock and id source main wires into struct app. */
 int64_t op_clock_realtime(void);

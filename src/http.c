@@ -214,3 +214,31 @@ const char *http_framing_error(const struct http_framing *f, int http11)
         return "an HTTP/1.1 request needs a Host header";
     return NULL;
 }
+
+/* 1 when s starts with n lowercase hex digits, not all zero. */
+static int lower_hex_nonzero(const char *s, size_t n)
+{
+    int nonzero = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+        nonzero |= s[i] != '0';
+    }
+    return nonzero;
+}
+
+int http_traceparent_trace_id(const char *v, char out[33])
+{
+    size_t len = strlen(v);
+    if (len < 55 || v[2] != '-' || v[35] != '-' || v[52] != '-' || (len > 55 && v[55] != '-'))
+        return -1;
+    if (!(lower_hex_nonzero(v, 2) || (v[0] == '0' && v[1] == '0')) || (v[0] == 'f' && v[1] == 'f') ||
+        (v[0] == '0' && v[1] == '0' && len != 55))
+        return -1;
+    if (!lower_hex_nonzero(v + 3, 32) || !lower_hex_nonzero(v + 36, 16) ||
+        !(lower_hex_nonzero(v + 53, 2) || (v[53] == '0' && v[54] == '0')))
+        return -1;
+    memcpy(out, v + 3, 32);
+    out[32] = '\0';
+    return 0;
+}

@@ -87,7 +87,7 @@ void op_send(struct op *op, const char *operation, json_t *request, ddb_callback
         http_exchange_defer(op->ex);
         op->deferred = 1;
     }
-    if (op->app->send(op->app->send_ctx, operation, request, then, op) != 0) {
+    if (op->app->send(op->app->send_ctx, operation, request, &op->ex->calls, then, op) != 0) {
         errors_respond(op->ex, ERR_BACKEND_UNAVAILABLE, "the service is shutting down", NULL);
         http_response_add_header(&op->ex->resp, "Retry-After", "1");
         op_finish(op);

@@ -67,8 +67,11 @@ static int write_user(struct buf *out, const json_t *item)
  * (never its contents), and the worker's running count. */
 static void note_unreadable(struct users_op *op, const json_t *item, const char *what)
 {
-    struct app_counters *counters = op->base.app->counters;
-    unsigned long long n = counters != NULL ? ++counters->unreadable_users : 0;
+    unsigned long long n = 0;
+    if (op->base.app->metrics_worker != NULL) {
+        metrics_add(&op->base.app->metrics_worker->unreadable_users, 1);
+        n = op->base.app->metrics_worker->unreadable_users;
+    }
     const char *id = user_item_string(item, "id");
     log_request(LOG_ERROR, op->base.ex->req.request_id, "%s unreadable user %s (%llu on this worker)", what,
                 id != NULL && user_is_uuid(id) ? id : "(id is not a UUID)", n);
@@ -151,6 +154,7 @@ static enum cancel_kind cancel_kind(const struct ddb_result *r, int guard)
 static void respond_cancelled(struct users_op *op, const struct ddb_result *r, enum cancel_kind kind)
 {
     if (kind == CANCEL_EMAIL_TAKEN) {
+        op_count_conflict(op->base.app, METRICS_CONFLICT_EMAIL_TAKEN);
         errors_respond(op->base.ex, ERR_EMAIL_TAKEN, "a user with this email already exists", NULL);
     } else if (kind == CANCEL_TOO_LARGE) {
         errors_respond(op->base.ex, ERR_ITEM_TOO_LARGE, "the user would exceed DynamoDB's 400 KB item size", NULL);
@@ -268,6 +272,7 @@ static void create_done(void *ctx, const struct ddb_result *r)
             respond_cancelled(op, r, kind);
             return;
         }
+        op_count_conflict(op->base.app, METRICS_CONFLICT_RETRIED);
         new_token(op);
         op_send(&op->base, "TransactWriteItems", model_create_user(&op->base.app->table, op->item, op->token),
                 create_done);
@@ -320,11 +325,14 @@ void users_create(const struct app *app, struct http_exchange *ex, const struct 
 static void read_current(struct users_op *op, ddb_callback *then)
 {
     if (op->restarts++ >= MAX_RESTARTS) {
+        op_count_conflict(op->base.app, METRICS_CONFLICT_CONCURRENT_UPDATE);
         errors_respond(op->base.ex, ERR_CONCURRENT_UPDATE, "the user kept changing during the request; retry",
                        NULL);
         op_finish(&op->base);
         return;
     }
+    if (op->restarts > 1) /* a write lost a race: this is another round */
+        op_count_conflict(op->base.app, METRICS_CONFLICT_RETRIED);
     new_token(op); /* for the transaction this round may send */
     op_send(&op->base, "GetItem", model_get_user(&op->base.app->table, op->id), then);
 }
@@ -350,6 +358,7 @@ static const json_t *current_user(struct users_op *op, const struct ddb_result *
         return NULL;
     }
     if (op->if_match != NULL && !op_etag_matches(op->if_match, user_item_version(item), 0)) {
+        op_count_conflict(op->base.app, METRICS_CONFLICT_PRECONDITION_FAILED);
         errors_respond(op->base.ex, ERR_PRECONDITION_FAILED, "the user has changed (ETag does not match)", NULL);
         op_finish(&op->base);
         return NULL;

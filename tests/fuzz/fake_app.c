@@ -44,8 +44,8 @@ json_t *fake_check_json(const char *text, size_t len)
 
 /* The fake app's send (app_send_fn): the text ddb.c would write (json_write_value)
  * must be exactly json_dumps' text and parse back to the request. */
-static int fake_send(void *send_ctx, const char *operation, json_t *request, ddb_callback *callback,
-             void *ctx)
+static int fake_send(void *send_ctx, const char *operation, json_t *request, struct log_calls *calls,
+                     ddb_callback *callback, void *ctx)
 {
     FAKE_ASSERT(request != NULL && strlen(operation) < sizeof pending[0].operation);
     struct buf text = BUF_INIT;
