@@ -233,7 +233,7 @@ record PASS "service ready: GET /readyz answered 200 ($((20 - deadline + SECONDS
 # ---- the contract: the main service's traffic through the recording proxy ------------------
 # BASE_URL points at the proxy; SERVICE_URL stays the service itself, for the edge tests whose
 # requests are deliberately not HTTP the proxy could split (raw framing attacks). Instances that
-# tests start on their own ports are not recorded.
+# tests start on their own ports are recorded only when the test asks (record_through, lib.sh).
 export SERVICE_URL=$BASE_URL
 EXCHANGES=$E2E_TMP/exchanges.jsonl
 if [[ ${E2E_CONTRACT:-} == 1 ]]; then
@@ -297,6 +297,7 @@ if [[ -n $PROXY_PID ]]; then
 	kill_wait "$PROXY_PID" 10
 	PROXY_PID=""
 	t0=$SECONDS
+	cat "$E2E_TMP"/exchanges-*.jsonl >>"$EXCHANGES" 2>/dev/null # instances of their own (record_through)
 	node "$ROOT/tests/contract/check_exchanges.mjs" "$ROOT/config/openapi.json" "$EXCHANGES" \
 		>"$E2E_TMP/contract.out" 2>&1
 	st=$?

@@ -91,6 +91,7 @@ start_instance() {
 	AU_PIDS+=("$SVC_PID")
 	AU_URL=http://127.0.0.1:$port
 	if wait_ok "$SVC_PID" "$AU_URL/healthz"; then
+		record_through "$AU_URL" && AU_URL=$RECORD_URL # its 401/403/429 join the contract check (lib.sh)
 		pass "$name: instance starts"
 		return 0
 	fi
