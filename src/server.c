@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cors.h"
 #include "edge.h"
 #include "log.h"
 
@@ -208,6 +209,11 @@ static void add_header(struct MHD_Response *r, const char *name, const char *val
         MHD_add_response_header(r, name, value);
 }
 
+static void add_cors_header(void *response, const char *name, const char *value)
+{
+    MHD_add_response_header(response, name, value);
+}
+
 static enum MHD_Result queue_response(struct conn *c)
 {
     const struct config *cfg = c->worker->server->cfg;
@@ -225,19 +231,13 @@ static enum MHD_Result queue_response(struct conn *c)
     if (resp->body_len > 0 || resp->status >= 400)
         add_header(r, "Content-Type", "application/json");
     add_header(r, "X-Request-Id", c->request_id);
-    add_header(r, "Access-Control-Allow-Origin", cfg->cors_origin);
-    add_header(r, "Access-Control-Expose-Headers", "ETag, Location, Link, X-Request-Id, Retry-After");
-    if (strcmp(cfg->cors_origin, "*") != 0)
-        add_header(r, "Vary", "Origin");
+    /* On every answer, errors and refusals included; a preflight is an OPTIONS the router accepted. */
+    cors_headers(&cfg->cors, MHD_lookup_connection_value(c->connection, MHD_HEADER_KIND, "Origin"),
+                 c->ex.req.method == HTTP_OPTIONS && resp->status == 204 ? resp->allow : NULL, add_cors_header, r);
     add_header(r, "ETag", resp->etag);
     add_header(r, "Location", resp->location);
     add_header(r, "Link", resp->link);
     add_header(r, "Allow", resp->allow);
-    if (c->ex.req.method == HTTP_OPTIONS && resp->status == 204) {
-        add_header(r, "Access-Control-Allow-Methods", resp->allow);
-        add_header(r, "Access-Control-Allow-Headers", "Content-Type, If-Match, If-None-Match, X-Request-Id");
-        add_header(r, "Access-Control-Max-Age", "600");
-    }
     if (c->worker->draining || c->close)
         add_header(r, "Connection", "close"); /* draining: send keep-alive clients to another replica */
     if (resp->retry_after > 0) {
