@@ -65,6 +65,14 @@ if ! wait_ok "$browser_pid" "$api/healthz" 150; then
 	return 0 2>/dev/null || exit 0
 fi
 
+# A preflight carries no credentials (browsers never send them on OPTIONS): it is answered without any.
+BASE_URL=$api
+req OPTIONS /users "" -H "Origin: $origin" -H 'Access-Control-Request-Method: POST' \
+	-H 'Access-Control-Request-Headers: authorization,content-type'
+expect_status 204 "a preflight is answered without a token under AUTH=jwt"
+expect_header Access-Control-Allow-Origin "^${origin//./\\.}\$" "the preflight allows the page's origin"
+expect_header Access-Control-Allow-Headers '(^|[ ,])Authorization([ ,]|$)' "the preflight allows Authorization"
+
 # ---- the browser ------------------------------------------------------------------------------------
 t0=$SECONDS
 BROWSER_TOKEN=$token CHROMIUM=$chromium timeout -k 5 90 node "$browser_dir/browser_flow.mjs" \
@@ -76,18 +84,20 @@ check "the browser ran the page's flow ($((SECONDS - t0)) s, exit status $st)" t
 
 # seen FILTER: jq -r FILTER on what the pages saw.
 seen() { jq -r "$1" "$dir/seen.json" 2>/dev/null; }
+# context NAME: what a failure shows, the page's request NAME and what it got.
+context() {
+	REQ_DESC="page: $(seen ".allowed.$1.method + \" \" + .allowed.$1.path")" STATUS=$(seen ".allowed.$1.status")
+	BODY=$(seen ".allowed.$1 | {error, headers, text}" | tr -d '\n' | head -c 600)
+}
 # step NAME STATUS DESC: the page's request NAME got STATUS (a fetch error or another status fails it).
 step() {
 	local got
 	got=$(seen ".allowed.$1 | if .error then \"error: \" + .error else (.status | tostring) end")
-	REQ_DESC="page: $(seen ".allowed.$1.method + \" \" + .allowed.$1.path")" STATUS=$got BODY=$(seen ".allowed.$1.text // \"\"")
-	check "$3: the page saw $2 (got $got)" test "$got" = "$2"
+	if [[ $got == "$2" ]]; then pass "$3: the page saw $2"; else context "$1"; fail "$3: the page saw $2 (got $got)"; fi
 }
 # saw NAME JQ_TEST DESC: JQ_TEST on the page's record of NAME is true.
 saw() {
-	REQ_DESC="page: $(seen ".allowed.$1.method + \" \" + .allowed.$1.path")" STATUS=$(seen ".allowed.$1.status")
-	BODY=$(seen ".allowed.$1 | {headers, text}" | tr -d '\n' | head -c 600)
-	check "$3" test "$(seen ".allowed.$1 | ($2)")" = true
+	if [[ $(seen ".allowed.$1 | ($2)") == true ]]; then pass "$3"; else context "$1"; fail "$3"; fi
 }
 
 step create 201 "POST /users with a bearer token, from another origin"
