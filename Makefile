@@ -21,7 +21,7 @@ export E2E_THREADS ?= 4
 export TSAN_OPTIONS ?= halt_on_error=1:exitcode=66:suppressions=$(CURDIR)/tests/support/tsan.supp
 endif
 
-CFLAGS := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+CFLAGS := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
           -Wmissing-prototypes -Wno-unused-parameter -Iinclude -DUSERSVC_VERSION='"$(VERSION)"' \
           -MMD -MP
 LDFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE))

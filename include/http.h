@@ -34,18 +34,33 @@ struct http_request {
     void *header_ctx; /* for the header function */
 };
 
+/* One response header; name and value are owned by the response. */
+struct http_header {
+    char *name;
+    char *value;
+};
+
 struct http_response {
     int status;
     char *body; /* owned; JSON text, or NULL for none (204/304) */
     size_t body_len;
-    char *location; /* owned optional headers, NULL when absent */
-    char *etag;
-    char *link;
-    char *allow;
-    int retry_after; /* seconds; 0 = no header */
+    struct http_header *headers; /* owned; sent in this order after the adapter's own (X-Request-Id, CORS ...) */
+    size_t n_headers;
 };
 
+/* Frees body and headers and zeroes resp. */
 void http_response_clean_up(struct http_response *resp);
+
+/* Appends a header, copying name and value. Returns 0, or -1 when memory runs
+ * out (resp unchanged). A value must hold no CR or LF. */
+int http_response_add_header(struct http_response *resp, const char *name, const char *value);
+
+/* As http_response_add_header, with the value formatted printf-style. */
+int http_response_add_headerf(struct http_response *resp, const char *name, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The value of the first header named name (case-insensitive), borrowed from resp, or NULL. */
+const char *http_response_header(const struct http_response *resp, const char *name);
 
 /* Percent-decodes src[0..len) into a new string (caller frees). '+' is kept
  * as is. Returns NULL on a malformed escape, an encoded NUL, or no memory. */

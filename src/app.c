@@ -1,11 +1,10 @@
 #include "app.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "log.h"
+#include "creds.h"
+#include "errors.h"
 #include "router.h"
 #include "users.h"
 
@@ -21,70 +20,6 @@ static const struct route routes[] = {
     {HTTP_PATCH, "/users/:id", users_patch},
     {HTTP_DELETE, "/users/:id", users_delete},
 };
-
-void app_now_rfc3339(char out[25])
-{
-    struct timespec now;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    strftime(out, 20, "%Y-%m-%dT%H:%M:%S", &tm);
-    int ms = (int)(now.tv_nsec / 1000000) % 1000;
-    out[19] = '.';
-    out[20] = (char)('0' + ms / 100);
-    out[21] = (char)('0' + ms / 10 % 10);
-    out[22] = (char)('0' + ms % 10);
-    out[23] = 'Z';
-    out[24] = '\0';
-}
-
-void app_respond_backend_error(struct http_exchange *ex, const struct ddb_result *r)
-{
-    /* The detail is the same for every request that met the same failure, so an outage's
-     * lines collapse into one plus a "repeated N times" line (log.h). */
-    char detail[512];
-    ddb_result_describe(r, detail, sizeof detail);
-    const char *id = ex->req.request_id;
-    switch (r->status) {
-    case DDB_THROTTLED:
-        http_respond_error(ex, 503, "throttled", "DynamoDB is throttling requests; retry shortly", NULL);
-        ex->resp.retry_after = 1;
-        return;
-    case DDB_UNAVAILABLE:
-    case DDB_SHUTDOWN:
-        log_request(LOG_WARN, id, "backend unavailable: %s", detail);
-        http_respond_error(ex, 503, "backend_unavailable", "the database is unavailable; retry shortly", NULL);
-        ex->resp.retry_after = 1;
-        return;
-    case DDB_TIMEOUT:
-        log_request(LOG_WARN, id, "backend timeout: %s", detail);
-        http_respond_error(ex, 504, "backend_timeout", "the database did not answer in time", NULL);
-        return;
-    case DDB_BAD_RESPONSE:
-        log_request(LOG_ERROR, id, "bad backend response: %s", detail);
-        http_respond_error(ex, 502, "bad_gateway", "the database sent a response that could not be read", NULL);
-        return;
-    case DDB_OK:
-    case DDB_ERROR:
-        break;
-    }
-    if (strcmp(r->error_code, "ValidationException") == 0 && strstr(r->message, "Item size") != NULL) {
-        http_respond_error(ex, 413, "item_too_large", "the user would exceed DynamoDB's 400 KB item size", NULL);
-        return;
-    }
-    if (strcmp(r->error_code, "ResourceNotFoundException") == 0) {
-        log_request(LOG_ERROR, id, "table missing: %s", detail);
-        http_respond_error(ex, 503, "backend_unavailable", "the users table is not available", NULL);
-        return;
-    }
-    if (r->error_code[0] == '\0') { /* not DynamoDB speaking: a proxy's 403 page, an empty 400 */
-        log_request(LOG_ERROR, id, "bad backend response: %s", detail);
-        http_respond_error(ex, 502, "bad_gateway", "the database sent a response that could not be read", NULL);
-        return;
-    }
-    log_request(LOG_ERROR, id, "DynamoDB error: %s", detail);
-    http_respond_error(ex, 500, "internal_error", "internal error", NULL);
-}
 
 static void health(const struct app *app, struct http_exchange *ex, const struct route_params *params)
 {
@@ -108,45 +43,31 @@ int app_table_active(const json_t *body, const char *index_name)
     return 0;
 }
 
-struct ready_op {
-    const struct app *app;
-    struct http_exchange *ex;
-};
-
 static void ready_done(void *ctx, const struct ddb_result *r)
 {
-    struct ready_op *op = ctx;
-    struct http_exchange *ex = op->ex;
+    struct op *op = ctx;
     if (r->status == DDB_OK && app_table_active(r->body, op->app->table.email_index))
-        http_respond(ex, 200, strdup("{\"status\":\"ready\"}"));
+        http_respond(op->ex, 200, strdup("{\"status\":\"ready\"}"));
     else
-        http_respond_error(ex, 503, "not_ready",
-                           r->status == DDB_OK ? "the users table or its email index is not ACTIVE"
-                                               : "the database is not reachable",
-                           NULL);
-    free(op);
-    http_exchange_finish(ex);
+        errors_respond(op->ex, ERR_NOT_READY,
+                       r->status == DDB_OK ? "the users table or its email index is not ACTIVE"
+                                           : "the database is not reachable",
+                       NULL);
+    op_finish(op);
 }
 
 static void ready(const struct app *app, struct http_exchange *ex, const struct route_params *params)
 {
     if (app->creds != NULL && !creds_cache_valid(app->creds)) {
-        http_respond_error(ex, 503, "not_ready", "no valid AWS credentials", NULL);
+        errors_respond(ex, ERR_NOT_READY, "no valid AWS credentials", NULL);
         return;
     }
-    struct ready_op *op = malloc(sizeof *op);
+    struct op *op = op_new(sizeof *op, app, ex, NULL);
     if (op == NULL) {
-        http_respond_error(ex, 503, "not_ready", "out of memory", NULL);
+        errors_respond(ex, ERR_NOT_READY, "out of memory", NULL);
         return;
     }
-    op->app = app;
-    op->ex = ex;
-    http_exchange_defer(ex);
-    if (ddb_send(app->ddb, "DescribeTable", model_describe_table(&app->table), ready_done, op) != 0) {
-        free(op);
-        http_respond_error(ex, 503, "not_ready", "the service is shutting down", NULL);
-        http_exchange_finish(ex);
-    }
+    op_send(op, "DescribeTable", model_describe_table(&app->table), ready_done);
 }
 
 void app_handle(const struct app *app, struct http_exchange *ex)
@@ -155,13 +76,16 @@ void app_handle(const struct app *app, struct http_exchange *ex)
     enum route_status status =
         router_match(routes, sizeof routes / sizeof routes[0], ex->req.method, ex->req.path, &match);
     if (status == ROUTE_NOT_FOUND) {
-        http_respond_error(ex, 404, "not_found", "no such route", NULL);
-    } else if (ex->req.method == HTTP_OPTIONS) {
-        http_respond(ex, 204, NULL);
-        ex->resp.allow = router_allow_header(match.allowed);
-    } else if (status == ROUTE_METHOD_NOT_ALLOWED) {
-        http_respond_error(ex, 405, "method_not_allowed", "method not allowed on this route", NULL);
-        ex->resp.allow = router_allow_header(match.allowed);
+        errors_respond(ex, ERR_NOT_FOUND, "no such route", NULL);
+    } else if (ex->req.method == HTTP_OPTIONS || status == ROUTE_METHOD_NOT_ALLOWED) {
+        if (ex->req.method == HTTP_OPTIONS)
+            http_respond(ex, 204, NULL);
+        else
+            errors_respond(ex, ERR_METHOD_NOT_ALLOWED, "method not allowed on this route", NULL);
+        char *allow = router_allow_header(match.allowed);
+        if (allow != NULL)
+            http_response_add_header(&ex->resp, "Allow", allow);
+        free(allow);
     } else {
         ex->route = match.route->pattern;
         match.route->handler(app, ex, &match.params);

@@ -86,6 +86,12 @@ static void call_sync(struct ddb_client *ddb, const char *operation, json_t *req
     }
 }
 
+/* app_send_fn over a worker's DynamoDB client. */
+static int send_ddb(void *ddb, const char *operation, json_t *request, ddb_callback *callback, void *ctx)
+{
+    return ddb_send(ddb, operation, request, callback, ctx);
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -95,13 +101,13 @@ static void sleep_ms(long ms)
 /* Waits for the table (creating it when allowed). Returns 0 when it is
  * ACTIVE, or when it may be missing and the service should start anyway
  * (/readyz then answers 503); -1 with a line on stderr when start-up must fail. */
-static int ensure_table(const struct app *app)
+static int ensure_table(const struct config *cfg, struct ddb_client *ddb)
 {
-    const struct config *cfg = app->cfg;
+    const struct model_table table = {cfg->table, cfg->email_index};
     int created = 0;
     for (long waited = 0; waited < STARTUP_WAIT_MS; waited += 250) {
         struct sync_call call;
-        call_sync(app->ddb, "DescribeTable", model_describe_table(&app->table), &call);
+        call_sync(ddb, "DescribeTable", model_describe_table(&table), &call);
         int active = call.status == DDB_OK && app_table_active(call.body, cfg->email_index);
         json_decref(call.body);
         if (active) {
@@ -116,7 +122,7 @@ static int ensure_table(const struct app *app)
             }
             if (!created) {
                 log_info("creating table %s with index %s", cfg->table, cfg->email_index);
-                call_sync(app->ddb, "CreateTable", model_create_table(&app->table), &call);
+                call_sync(ddb, "CreateTable", model_create_table(&table), &call);
                 json_decref(call.body);
                 if (call.status != DDB_OK && strcmp(call.code, "ResourceInUseException") != 0) {
                     fprintf(stderr, "usersvc: cannot create table %s: %s\n", cfg->table, call.message);
@@ -352,12 +358,11 @@ int main(int argc, char **argv)
     /* Start-up paces its own DescribeTable loop: it does not ration its retries, so workers start with a full quota. */
     struct ddb_config startup_cfg = ddb_cfg;
     startup_cfg.quota = NULL;
-    struct app startup = {.cfg = &cfg, .ddb = ddb_client_new(&startup_cfg), .table = {cfg.table, cfg.email_index},
-                          .creds = creds};
-    int table_ok = startup.ddb != NULL && ensure_table(&startup) == 0;
-    if (startup.ddb == NULL)
+    struct ddb_client *startup = ddb_client_new(&startup_cfg);
+    int table_ok = startup != NULL && ensure_table(&cfg, startup) == 0;
+    if (startup == NULL)
         fprintf(stderr, "usersvc: cannot start the DynamoDB client\n");
-    ddb_client_free(startup.ddb);
+    ddb_client_free(startup);
     if (!table_ok)
         goto out;
 
@@ -370,18 +375,20 @@ int main(int argc, char **argv)
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        apps[i] = (struct app){.cfg = &cfg, .ddb = ddb_client_new(&ddb_cfg), .table = {cfg.table, cfg.email_index},
-                               .counters = &counters[i], .creds = creds};
+        struct ddb_client *ddb = ddb_client_new(&ddb_cfg);
+        apps[i] = (struct app){.cfg = &cfg, .table = {cfg.table, cfg.email_index}, .send = send_ddb, .send_ctx = ddb,
+                               .now_ms = op_clock_realtime, .new_id = op_uuid_random, .counters = &counters[i],
+                               .creds = creds};
         int waker = creds_cache_add_waker(creds);
-        if (apps[i].ddb == NULL || waker < 0) {
+        if (ddb == NULL || waker < 0) {
             fprintf(stderr, "usersvc: cannot start the DynamoDB client\n");
             for (size_t j = 0; j <= i; j++)
-                ddb_client_free(apps[j].ddb);
+                ddb_client_free(apps[j].send_ctx);
             goto out;
         }
         workers[i] = (struct server_worker){
             .app = &apps[i],
-            .sources = {{ddb_client_fd(apps[i].ddb), source_timeout_ms, source_run, source_close, apps[i].ddb},
+            .sources = {{ddb_client_fd(ddb), source_timeout_ms, source_run, source_close, ddb},
                         {waker, waker_timeout_ms, waker_run, waker_close, (void *)(intptr_t)waker}},
             .n_sources = 2,
         };

@@ -18,6 +18,7 @@
 
 #include "cors.h"
 #include "edge.h"
+#include "errors.h"
 #include "log.h"
 
 #define REQUEST_ID_MAX 128
@@ -233,18 +234,12 @@ static enum MHD_Result queue_response(struct conn *c)
     add_header(r, "X-Request-Id", c->request_id);
     /* On every answer, errors and refusals included; a preflight is an OPTIONS the router accepted. */
     cors_headers(&cfg->cors, MHD_lookup_connection_value(c->connection, MHD_HEADER_KIND, "Origin"),
-                 c->ex.req.method == HTTP_OPTIONS && resp->status == 204 ? resp->allow : NULL, add_cors_header, r);
-    add_header(r, "ETag", resp->etag);
-    add_header(r, "Location", resp->location);
-    add_header(r, "Link", resp->link);
-    add_header(r, "Allow", resp->allow);
+                 c->ex.req.method == HTTP_OPTIONS && resp->status == 204 ? http_response_header(resp, "Allow") : NULL,
+                 add_cors_header, r);
+    for (size_t i = 0; i < resp->n_headers; i++)
+        add_header(r, resp->headers[i].name, resp->headers[i].value);
     if (c->worker->draining || c->close)
         add_header(r, "Connection", "close"); /* draining: send keep-alive clients to another replica */
-    if (resp->retry_after > 0) {
-        char seconds[16];
-        snprintf(seconds, sizeof seconds, "%d", resp->retry_after);
-        add_header(r, "Retry-After", seconds);
-    }
     enum MHD_Result ret = MHD_queue_response(c->connection, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -254,7 +249,7 @@ static void respond_too_large(struct conn *c)
 {
     char message[96];
     snprintf(message, sizeof message, "the body is over the %zu byte limit", c->worker->server->cfg->max_body_bytes);
-    http_respond_error(&c->ex, 413, "body_too_large", message, NULL);
+    errors_respond(&c->ex, ERR_BODY_TOO_LARGE, message, NULL);
 }
 
 static enum MHD_Result add_framing_header(void *cls, enum MHD_ValueKind kind, const char *name, const char *value)
@@ -264,11 +259,11 @@ static enum MHD_Result add_framing_header(void *cls, enum MHD_ValueKind kind, co
 }
 
 /* Answers the first call of a request that must not be read: an error, then the connection closes. */
-static enum MHD_Result refuse(struct conn *c, int status, const char *code, const char *message)
+static enum MHD_Result refuse(struct conn *c, enum err_code code, const char *message)
 {
-    http_respond_error(&c->ex, status, code, message, NULL);
-    if (status == 429 || status == 503)
-        c->ex.resp.retry_after = 1;
+    errors_respond(&c->ex, code, message, NULL);
+    if (errors_status(code) == 429 || errors_status(code) == 503)
+        http_response_add_header(&c->ex.resp, "Retry-After", "1");
     c->close = 1;
     return queue_response(c);
 }
@@ -299,14 +294,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         };
         set_phase(c, EDGE_BODY);
         if (c->peer != NULL && c->peer->refused == 429)
-            return refuse(c, 429, "too_many_connections", "too many connections from this address; retry later");
+            return refuse(c, ERR_TOO_MANY_FROM_ADDRESS, "too many connections from this address; retry later");
         if (c->peer != NULL && c->peer->refused != 0)
-            return refuse(c, 503, "too_many_connections", "the service has too many connections; retry");
+            return refuse(c, ERR_TOO_MANY_CONNECTIONS, "the service has too many connections; retry");
         struct http_framing framing = {0};
         MHD_get_connection_values(connection, MHD_HEADER_KIND, add_framing_header, &framing);
         const char *bad_framing = http_framing_error(&framing, strcmp(version, MHD_HTTP_VERSION_1_1) == 0);
         if (bad_framing != NULL)
-            return refuse(c, 400, "bad_request", bad_framing);
+            return refuse(c, ERR_BAD_REQUEST, bad_framing);
         const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Content-Length");
         if (length != NULL && strtoull(length, NULL, 10) > max) {
             respond_too_large(c); /* before reading it */
@@ -338,8 +333,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
             return queue_response(c);
         }
         if (c->worker->draining) { /* its source is closing: nothing new may reach DynamoDB */
-            http_respond_error(&c->ex, 503, "backend_unavailable", "the service is shutting down; retry", NULL);
-            c->ex.resp.retry_after = 1;
+            errors_respond(&c->ex, ERR_BACKEND_UNAVAILABLE, "the service is shutting down; retry", NULL);
+            http_response_add_header(&c->ex.resp, "Retry-After", "1");
             return queue_response(c);
         }
         app_handle(c->worker->app, &c->ex);
@@ -347,7 +342,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
             return MHD_YES; /* suspended; MHD calls again once finish_exchange resumes it */
     }
     if (c->ex.resp.status == 0) {
-        http_respond_error(&c->ex, 500, "internal_error", "internal error", NULL);
+        errors_respond(&c->ex, ERR_INTERNAL, "internal error", NULL);
         log_request(LOG_ERROR, c->request_id, "no response was produced");
     }
     return queue_response(c);

@@ -2,6 +2,8 @@
  * what is refused because a proxy in front could frame it differently. */
 #include "http.h"
 
+#include <stdlib.h>
+
 #include "check.h"
 
 /* Feeds name/value pairs (NULL-terminated) and returns the verdict. */
@@ -53,9 +55,35 @@ static void test_refused(void)
     CHECK_STR_EQ(verdict(0, HEADERS("Host", "a", "Host", "b")), "more than one Host header");
 }
 
+/* Response headers are an owned list: kept in order, looked up by any case, freed by clean-up. */
+static void test_response_headers(void)
+{
+    struct http_response resp = {0};
+    CHECK_INT_EQ(http_response_add_header(&resp, "ETag", "\"3\""), 0);
+    CHECK_INT_EQ(http_response_add_headerf(&resp, "Location", "/users/%s", "abc"), 0);
+    CHECK_INT_EQ(http_response_add_header(&resp, "Vary", "Origin"), 0);
+    CHECK_INT_EQ(resp.n_headers, 3);
+    CHECK_STR_EQ(resp.headers[0].name, "ETag");
+    CHECK_STR_EQ(resp.headers[1].value, "/users/abc");
+    CHECK_STR_EQ(resp.headers[2].name, "Vary");
+    CHECK_STR_EQ(http_response_header(&resp, "location"), "/users/abc");
+    CHECK(http_response_header(&resp, "Link") == NULL);
+    http_response_clean_up(&resp);
+    CHECK_INT_EQ(resp.n_headers, 0);
+    CHECK(resp.headers == NULL);
+
+    /* A new answer replaces the old one's headers too. */
+    struct http_exchange ex = {0};
+    http_response_add_header(&ex.resp, "ETag", "\"1\"");
+    http_respond(&ex, 204, NULL);
+    CHECK_INT_EQ(ex.resp.n_headers, 0);
+    http_response_clean_up(&ex.resp);
+}
+
 int main(void)
 {
     RUN(test_accepted);
     RUN(test_refused);
+    RUN(test_response_headers);
     return check_summary();
 }
