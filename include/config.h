@@ -63,4 +63,7 @@ void config_clean_up(struct config *cfg);
  * NULL (no proxy). NO_PROXY is applied by httpc (cfg->no_proxy). Borrowed from cfg. */
 const char *config_proxy_for(const struct config *cfg, const char *url);
 
+/* 1 for a plain http:// URL whose host is not loopback (127.0.0.0/8, localhost, [::1]). */
+int config_url_plain_http_elsewhere(const char *url);
+
 #endif

@@ -15,6 +15,10 @@ enum err_code {
     ERR_INVALID_QUERY,          /* 400 invalid_query */
     ERR_INVALID_CURSOR,         /* 400 invalid_cursor */
     ERR_VALIDATION_FAILED,      /* 400 validation_failed (with "errors") */
+    ERR_INVALID_REQUEST,        /* 400 invalid_request: two credentials (RFC 6750 §3.1) */
+    ERR_UNAUTHORIZED,           /* 401 unauthorized: no credentials */
+    ERR_INVALID_TOKEN,          /* 401 invalid_token: a token or API key that is not valid */
+    ERR_INSUFFICIENT_SCOPE,     /* 403 insufficient_scope */
     ERR_NOT_FOUND,              /* 404 not_found: no such route */
     ERR_USER_NOT_FOUND,         /* 404 user_not_found */
     ERR_METHOD_NOT_ALLOWED,     /* 405 method_not_allowed */
@@ -25,6 +29,7 @@ enum err_code {
     ERR_BODY_TOO_LARGE,         /* 413 body_too_large */
     ERR_ITEM_TOO_LARGE,         /* 413 item_too_large */
     ERR_UNSUPPORTED_MEDIA_TYPE, /* 415 unsupported_media_type */
+    ERR_RATE_LIMITED,           /* 429 rate_limited: the principal is over RATE_LIMIT */
     ERR_TOO_MANY_FROM_ADDRESS,  /* 429 too_many_connections: one address holds too many */
     ERR_INTERNAL,               /* 500 internal_error */
     ERR_BAD_GATEWAY,            /* 502 bad_gateway */

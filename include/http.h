@@ -100,6 +100,8 @@ struct http_exchange {
     struct http_response resp;
     const char *route; /* the matched route's pattern ("/users/:id"), static; NULL when none matched.
                         * The access log names it instead of the path, which can hold an email address. */
+    char principal[256]; /* who was authenticated (a JWT's sub, an API key's name), "" when nobody: for the
+                          * access log, never a token or key */
     void (*defer)(struct http_exchange *ex);  /* set by the adapter */
     void (*finish)(struct http_exchange *ex); /* set by the adapter */
     void *adapter;                            /* the adapter's connection state */

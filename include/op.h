@@ -39,6 +39,7 @@ struct app_counters {
 };
 
 struct creds_cache;
+struct auth_worker;
 
 /* One per worker, built in main (tests build their own); handlers borrow it. */
 struct app {
@@ -52,6 +53,8 @@ struct app {
     struct app_counters *counters; /* this worker's own; NULL before the workers start */
     struct creds_cache *creds;     /* the process's credentials (borrowed): /readyz is 503 without valid ones;
                                     * NULL: not checked */
+    struct auth_worker *auth;      /* this worker's authentication (auth.h), run before every handler but the
+                                    * probes; NULL: none (AUTH=none answers the same way) */
 };
 
 /* The real clock and id source main wires into struct app. */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "creds.h"
 #include "errors.h"
 #include "router.h"
@@ -70,6 +71,33 @@ static void ready(const struct app *app, struct http_exchange *ex, const struct 
     op_send(op, "DescribeTable", model_describe_table(&app->table), ready_done);
 }
 
+/* Authentication and scopes before the handler (auth.h): the probes are open, reads need the read scope,
+ * writes the write scope. Returns 1 when the handler may run, else 0 with ex answered, before any
+ * DynamoDB call. */
+static int authorized(const struct app *app, struct http_exchange *ex, const struct route *route)
+{
+    if (app->auth == NULL || route->handler == health || route->handler == ready)
+        return 1;
+    enum auth_need need = (ex->req.method & (HTTP_GET | HTTP_HEAD)) ? AUTH_READ : AUTH_WRITE;
+    struct auth_decision d;
+    auth_check(app->auth, ex->req.header(&ex->req, "Authorization"), ex->req.header(&ex->req, "X-Api-Key"), need, &d);
+    memcpy(ex->principal, d.principal, sizeof ex->principal - 1);
+    ex->principal[sizeof ex->principal - 1] = '\0';
+    static const enum err_code codes[] = {
+        [AUTH_MISSING] = ERR_UNAUTHORIZED, [AUTH_INVALID] = ERR_INVALID_TOKEN,
+        [AUTH_TWO_CREDENTIALS] = ERR_INVALID_REQUEST, [AUTH_FORBIDDEN] = ERR_INSUFFICIENT_SCOPE,
+        [AUTH_LIMITED] = ERR_RATE_LIMITED,
+    };
+    if (d.outcome == AUTH_ALLOW)
+        return 1;
+    errors_respond(ex, codes[d.outcome], d.message, NULL);
+    if (d.www_authenticate[0] != '\0')
+        http_response_add_header(&ex->resp, "WWW-Authenticate", d.www_authenticate);
+    if (d.retry_after > 0)
+        http_response_add_headerf(&ex->resp, "Retry-After", "%d", d.retry_after);
+    return 0;
+}
+
 void app_handle(const struct app *app, struct http_exchange *ex)
 {
     struct route_match match;
@@ -88,7 +116,8 @@ void app_handle(const struct app *app, struct http_exchange *ex)
         free(allow);
     } else {
         ex->route = match.route->pattern;
-        match.route->handler(app, ex, &match.params);
+        if (authorized(app, ex, match.route))
+            match.route->handler(app, ex, &match.params);
     }
     route_match_clean_up(&match);
 }

@@ -453,3 +453,5 @@ void config_clean_up(struct config *cfg)
     free(cfg->no_proxy);
     memset(cfg, 0, sizeof *cfg);
 }
+
+int config_url_plain_http_elsewhere(const char *url) { return plain_http_elsewhere(url); }

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "creds.h"
 #include "credschain.h"
+#include "authconfig.h"
 #include "credsio.h"
 #include "ddb.h"
 #include "httpc.h"
@@ -49,6 +50,10 @@ static const char usage[] =
     "  DYNAMODB_TIMEOUT_MS (5000)  DYNAMODB_CONNECT_TIMEOUT_MS (1000)  THREADS (usable CPUs)\n"
     "  CORS_ALLOW_ORIGINS (unset: no cross-origin access; * or a comma list of scheme://host[:port])\n"
     "      CORS_ALLOW_CREDENTIALS (false)  CURSOR_SECRET (the table name)  LOG_LEVEL (info)\n"
+    "  AUTH (jwt, api-key, both comma separated, or none; unset: none for a loopback endpoint, else start-up fails)\n"
+    "      JWT_JWKS_URL, JWT_JWKS_FILE, JWT_PUBLIC_KEY_FILE, JWT_SECRET (HS256)  JWT_ISSUER  JWT_AUDIENCE\n"
+    "      JWT_LEEWAY_S (60)  API_KEYS_FILE  SCOPE_READ (users:read)  SCOPE_WRITE (users:write)\n"
+    "      RATE_LIMIT (rate,burst per principal and replica; none)\n"
     "See README.md for the API.\n";
 
 /* A blocking call for start-up only, before the server takes requests. */
@@ -299,6 +304,14 @@ int main(int argc, char **argv)
         return 2;
     }
     log_set_level((enum log_level)cfg.log_level);
+    struct authconfig authcfg;
+    if (authconfig_load(&authcfg, lookup_env, NULL, cfg.endpoint_is_local, &err) != 0) {
+        fprintf(stderr, "usersvc: %s\n", buf_cstr(&err));
+        buf_clean_up(&err);
+        authconfig_clean_up(&authcfg);
+        config_clean_up(&cfg);
+        return 2;
+    }
 
     /* Every thread started from here on inherits this mask; main takes the signals with sigwait. */
     sigset_t signals;
@@ -316,6 +329,7 @@ int main(int argc, char **argv)
     size_t n = (size_t)cfg.threads;
     if (httpc_global_init() != 0) {
         fprintf(stderr, "usersvc: curl_global_init failed\n");
+        authconfig_clean_up(&authcfg);
         config_clean_up(&cfg);
         return 1;
     }
@@ -330,6 +344,7 @@ int main(int argc, char **argv)
         .proxy = cfg.sts_endpoint ? config_proxy_for(&cfg, cfg.sts_endpoint) : NULL, .no_proxy = buf_cstr(&no_proxy)});
     buf_clean_up(&no_proxy);
     struct creds_cache *creds = NULL;
+    struct auth *auth = NULL;
     if (credsio == NULL) {
         fprintf(stderr, "usersvc: cannot start the credentials loop\n");
         goto out;
@@ -338,6 +353,18 @@ int main(int argc, char **argv)
     if (creds == NULL)
         goto out;
     status = 1;
+    struct buf line = BUF_INIT;
+    authconfig_describe(&authcfg, &line);
+    log_info("%s", buf_cstr(&line));
+    buf_clean_up(&line);
+    if ((auth = authconfig_build(&authcfg, credsio)) == NULL) { /* shared by every worker; freed after them */
+        fprintf(stderr, "usersvc: out of memory\n");
+        goto out;
+    }
+    /* The JWKS is fetched before serving, like the credentials; a failure is not fatal (the identity provider
+     * may come up later): tokens are refused until a fetch succeeds, retried after 1, 2, 4 ... 30 s. */
+    if (authcfg.jwks_url != NULL && jwks_store_initial_fetch(auth_keys(auth), 5000) != 0)
+        log_warn("jwks: no keys from JWT_JWKS_URL yet; bearer tokens are refused until a fetch succeeds");
     struct retryquota quota; /* one per process: every worker's retries draw on it (SDK standard mode) */
     retryquota_init(&quota);
     if (cfg.retry_mode == RETRYQUOTA_MODE_ADAPTIVE_AS_STANDARD)
@@ -378,9 +405,9 @@ int main(int argc, char **argv)
         struct ddb_client *ddb = ddb_client_new(&ddb_cfg);
         apps[i] = (struct app){.cfg = &cfg, .table = {cfg.table, cfg.email_index}, .send = send_ddb, .send_ctx = ddb,
                                .now_ms = op_clock_realtime, .new_id = op_uuid_random, .counters = &counters[i],
-                               .creds = creds};
+                               .creds = creds, .auth = auth_worker_new(auth)};
         int waker = creds_cache_add_waker(creds);
-        if (ddb == NULL || waker < 0) {
+        if (ddb == NULL || waker < 0 || apps[i].auth == NULL) {
             fprintf(stderr, "usersvc: cannot start the DynamoDB client\n");
             for (size_t j = 0; j <= i; j++)
                 ddb_client_free(apps[j].send_ctx);
@@ -414,8 +441,12 @@ out:
     log_flush_repeats(); /* the last window's "repeated N times" line, however recent */
     free(workers);
     free(counters);
+    for (size_t i = 0; apps != NULL && i < n; i++)
+        auth_worker_free(apps[i].auth); /* the workers have stopped */
     free(apps);
     credsio_stop(credsio); /* before the cache: completes what a provider still waits for */
+    auth_free(auth);       /* after the loop: no JWKS fetch is in flight */
+    authconfig_clean_up(&authcfg);
     creds_cache_free(creds);
     credsio_free(credsio);
     httpc_global_cleanup();

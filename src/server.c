@@ -358,8 +358,9 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
         struct timespec end;
         clock_gettime(CLOCK_MONOTONIC, &end);
         double ms = (double)(end.tv_sec - c->start.tv_sec) * 1e3 + (double)(end.tv_nsec - c->start.tv_nsec) / 1e6;
-        log_append(&c->worker->access_log, LOG_INFO, "request_id=%s method=%s route=%s status=%d ms=%.2f%s",
+        log_append(&c->worker->access_log, LOG_INFO, "request_id=%s method=%s route=%s status=%d ms=%.2f%s%s%s",
                    c->request_id, http_method_name(c->ex.req.method), c->ex.route ? c->ex.route : "-", c->ex.resp.status, ms,
+                   c->ex.principal[0] ? " principal=" : "", c->ex.principal,
                    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
     }
     struct peer *peer = c->peer;

@@ -372,7 +372,7 @@ start_service() {
 	fi
 	local a
 	for a in "$@"; do # what run.sh's log audit looks for: this log, and the secrets it was given
-		case $a in AWS_SECRET_ACCESS_KEY=* | AWS_SESSION_TOKEN=*) printf '%s\n' "${a#*=}" >>"$E2E_TMP/secrets" ;; esac
+		case $a in AWS_SECRET_ACCESS_KEY=* | AWS_SESSION_TOKEN=* | JWT_SECRET=*) printf '%s\n' "${a#*=}" >>"$E2E_TMP/secrets" ;; esac
 	done
 	printf '%s\n' "$log" >>"$E2E_TMP/service-logs"
 	"${pdeath[@]}" env "$@" "$E2E_BIN" >"$log" 2>&1 </dev/null &

@@ -6,12 +6,14 @@
  * failed If-Match copy (the request must fail, not run unconditioned). */
 #include "app.h"
 
+#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "auth.h"
 #include "check.h"
 #include "cursor.h"
 #include "errors.h"
@@ -102,6 +104,9 @@ static const struct app app = {
     .new_id = fake_id, .id_ctx = &ids, .counters = &counters,
 };
 
+static const struct app *run_app = &app; /* test_auth_gate runs with authentication on */
+static char last_principal[256];
+
 static const char *header(const struct http_request *req, const char *name)
 {
     const struct fake_exchange *fx = req->header_ctx;
@@ -153,7 +158,7 @@ static void run(enum http_method method, const char *path, const char *query, co
     fx.ex.defer = defer;
     fx.ex.finish = finish;
     current = &fx;
-    app_handle(&app, &fx.ex);
+    app_handle(run_app, &fx.ex);
     size_t used = 0;
     while (n_pending > 0) {
         ddb_callback *callback = pending[0].callback;
@@ -171,6 +176,7 @@ static void run(enum http_method method, const char *path, const char *query, co
     }
     CHECK_INT_EQ(used, n_answers);
     CHECK_INT_EQ(fx.finished, fx.deferred);
+    memcpy(last_principal, fx.ex.principal, sizeof last_principal);
     current = NULL;
     *resp = fx.ex.resp;
 }
@@ -714,6 +720,89 @@ static void test_etag_matches(void)
     CHECK_INT_EQ(op_etag_matches("3", 3, 0), 0);
 }
 
+/* ---- authentication in front of the handlers (auth.h): refused requests make no DynamoDB call ---- */
+
+static void test_auth_gate(void)
+{
+    char text[512], hex[2][65];
+    const char *keys[2] = {"reader-key-0123456789", "writer-key-0123456789"};
+    for (int k = 0; k < 2; k++) {
+        unsigned char d[32];
+        EVP_Digest(keys[k], strlen(keys[k]), d, NULL, EVP_sha256(), NULL);
+        for (int i = 0; i < 32; i++)
+            snprintf(hex[k] + 2 * i, 3, "%02x", d[i]);
+    }
+    snprintf(text, sizeof text, "%s users:read reader\n%s users:write writer\n", hex[0], hex[1]);
+    struct buf err = BUF_INIT;
+    struct auth *auth = auth_new(&(struct auth_options){.modes = AUTH_API_KEY, .apikeys = apikeys_parse(text, strlen(text), &err),
+                                                       .limit = ratelimit_new(1, 3)});
+    struct auth_worker *w = auth_worker_new(auth);
+    struct app authed = app;
+    authed.auth = w;
+    run_app = &authed;
+    struct http_response resp;
+
+    run(HTTP_GET, ONE_PATH, NULL, NULL, NULL, NO_ANSWERS, &resp);
+    CHECK_INT_EQ(resp.status, 401);
+    CHECK_STR_EQ(code_of(&resp), "unauthorized");
+    CHECK_STR_EQ(http_response_header(&resp, "WWW-Authenticate"), "Bearer realm=\"usersvc\"");
+    CHECK_INT_EQ(n_calls, 0);
+    CHECK_STR_EQ(last_principal, "");
+    http_response_clean_up(&resp);
+
+    run(HTTP_POST, "/users", NULL, "{\"name\":\"A\",\"email\":\"a@x.io\"}",
+        HEADERS("Content-Type", "application/json", "X-Api-Key", "reader-key-0123456789"), NO_ANSWERS, &resp);
+    CHECK_INT_EQ(resp.status, 403);
+    CHECK_STR_EQ(code_of(&resp), "insufficient_scope");
+    CHECK_STR_EQ(http_response_header(&resp, "WWW-Authenticate"),
+                 "Bearer realm=\"usersvc\", error=\"insufficient_scope\", scope=\"users:write\"");
+    CHECK_INT_EQ(n_calls, 0);
+    CHECK_STR_EQ(last_principal, "reader");
+    http_response_clean_up(&resp);
+
+    run(HTTP_DELETE, ONE_PATH, NULL, NULL, HEADERS("Authorization", "Bearer wrong-key"), NO_ANSWERS, &resp);
+    CHECK_INT_EQ(resp.status, 401);
+    CHECK_STR_EQ(code_of(&resp), "invalid_token");
+    const char *challenge = http_response_header(&resp, "WWW-Authenticate");
+    CHECK(challenge != NULL && strstr(challenge, "error=\"invalid_token\"") != NULL);
+    CHECK_INT_EQ(n_calls, 0);
+    http_response_clean_up(&resp);
+
+    run(HTTP_HEAD, ONE_PATH, NULL, NULL, HEADERS("X-Api-Key", "reader-key-0123456789"), ANSWERS(OK(FOUND("3"))), &resp);
+    CHECK_INT_EQ(resp.status, 200); /* HEAD is a read */
+    CHECK_INT_EQ(n_calls, 1);
+    CHECK_STR_EQ(last_principal, "reader");
+    http_response_clean_up(&resp);
+
+    /* Probes, preflights and unknown routes need nothing. */
+    run(HTTP_GET, "/healthz", NULL, NULL, NULL, NO_ANSWERS, &resp);
+    CHECK_INT_EQ(resp.status, 200);
+    http_response_clean_up(&resp);
+    run(HTTP_OPTIONS, "/users", NULL, NULL, NULL, NO_ANSWERS, &resp);
+    CHECK_INT_EQ(resp.status, 204);
+    http_response_clean_up(&resp);
+    run(HTTP_GET, "/nope", NULL, NULL, NULL, NO_ANSWERS, &resp);
+    CHECK_INT_EQ(resp.status, 404);
+    http_response_clean_up(&resp);
+
+    /* The limit (1/s, burst 3) counts the reader's requests, refused ones too: the POST and HEAD above, one
+     * more, then 429. */
+    run(HTTP_DELETE, ONE_PATH, NULL, NULL, HEADERS("X-Api-Key", "reader-key-0123456789"), NO_ANSWERS, &resp);
+    CHECK_INT_EQ(resp.status, 403);
+    http_response_clean_up(&resp);
+    run(HTTP_GET, ONE_PATH, NULL, NULL, HEADERS("X-Api-Key", "reader-key-0123456789"), NO_ANSWERS, &resp);
+    CHECK_INT_EQ(resp.status, 429);
+    CHECK_STR_EQ(code_of(&resp), "rate_limited");
+    CHECK_STR_EQ(http_response_header(&resp, "Retry-After"), "1");
+    CHECK_INT_EQ(n_calls, 0);
+    http_response_clean_up(&resp);
+
+    run_app = &app;
+    auth_worker_free(w);
+    auth_free(auth);
+    buf_clean_up(&err);
+}
+
 int main(void)
 {
     log_set_level(LOG_OFF); /* the flows log on purpose (backend failures, unreadable users) */
@@ -733,6 +822,7 @@ int main(void)
     RUN(test_errors_table);
     RUN(test_rfc3339);
     RUN(test_etag_matches);
+    RUN(test_auth_gate);
     reset_calls();
     return check_summary();
 }
