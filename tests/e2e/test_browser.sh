@@ -6,7 +6,7 @@
 # header, reads the JSON of a 409 and a 412, deletes it, and last sees a readable 401 without a
 # token. A page from an origin the service does not list must get nothing. Every check below is on
 # what the page saw. The instance runs with AUTH=jwt (JWT_PUBLIC_KEY_FILE) and CORS_ALLOW_ORIGINS set
-# to the page's origin, on the suite's moto. About 5 s.
+# to the page's origin, on the suite's moto. About 10 s.
 #
 # Normal build only: under the sanitizer flavours (a build/sanitize*/ binary) it is not run, to keep
 # `make test` short; there the same requests run through curl in test_cors.sh and the other files.
