@@ -34,9 +34,10 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Debian packages the build, the tests and `make run` need.
+# chromium: the browser tests/e2e/test_browser.sh drives (node and npm: from the machine, or Debian's).
 DEB_PACKAGES := gcc make pkg-config libmicrohttpd-dev libcurl4-openssl-dev libssl-dev \
                 libjansson-dev uuid-dev curl jq python3 clang-14 libclang-rt-14-dev \
-                prometheus
+                prometheus chromium
 
 .PHONY: all deps test test-once unit e2e contract bench bench-smoke fuzz fuzz-smoke run clean valgrind lint format compdb
 
@@ -64,6 +65,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 # Installs what is missing (as root), or prints the exact command to run.
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \
@@ -84,9 +86,16 @@ $(CONTRACT_DEPS): tests/contract/package-lock.json
 	@command -v npm >/dev/null || { echo "contract: node and npm are required (apt-get install nodejs npm)"; exit 1; }
 	cd tests/contract && npm ci --no-audit --no-fund --loglevel=error
 
+# The normal flavour's e2e run includes the browser test, whose driver (playwright-core, exactly as
+# locked; it downloads no browser) is installed under tests/browser/ when missing or out of date.
+BROWSER_MODULES := tests/browser/node_modules/.package-lock.json
+
+$(BROWSER_MODULES): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+
 # The normal flavour's e2e run records the main service's traffic and checks it against the
 # OpenAPI document (E2E_CONTRACT=1, README: Tests); the sanitized flavours run without the proxy.
-e2e: $(BUILD)/usersvc $(if $(SANITIZE),,$(CONTRACT_DEPS))
+e2e: $(BUILD)/usersvc $(if $(SANITIZE),,$(CONTRACT_DEPS) $(BROWSER_MODULES))
 	@E2E_CONTRACT=$(if $(SANITIZE),0,1) tests/e2e/run.sh $(BUILD)/usersvc
 
 test-once: unit $(if $(SANITIZE),,contract) e2e
