@@ -176,6 +176,43 @@ static void test_api_keys(void)
     auth_free(a);
 }
 
+/* The principal goes into the access log as one key=value field: a sub is the identity provider's text (any
+ * Unicode but control characters), so the log gets it as printable ASCII only: no C1 control (U+0085 is a line
+ * break to some readers), no bidi override, no space or quote. The rate limit still tells every sub apart. */
+static void test_principal(void)
+{
+    struct auth *a = make_auth(AUTH_JWT, "1,1");
+    struct auth_worker *w = auth_worker_new(a);
+    char *t = token_with("users:read", "al\\u0085ice\\u202e\\\\ \\\"x\\u00e9", 1800000100, "k1");
+    char *h = bearer(t);
+    struct auth_decision d;
+    auth_check(w, h, NULL, AUTH_READ, &d);
+    CHECK_INT_EQ(d.outcome, AUTH_ALLOW);
+    CHECK(d.principal[0] != '\0');
+    for (const char *p = d.principal; *p != '\0'; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '"' || *p == '\\') {
+            CHECK(!"a printable ASCII principal");
+            fprintf(stderr, "     got [%s]\n", d.principal);
+            break;
+        }
+    auth_check(w, h, NULL, AUTH_READ, &d); /* the cached path writes the same */
+    CHECK_INT_EQ(d.outcome, AUTH_LIMITED);
+    free(t);
+    free(h);
+    /* "a b" and "a_b" are two principals, each with its own bucket, though the log writes both as a_b. */
+    char *t1 = token_with("users:read", "a b", 1800000100, "k1"), *t2 = token_with("users:read", "a_b", 1800000100, "k1");
+    char *h1 = bearer(t1), *h2 = bearer(t2);
+    expect(w, h1, NULL, AUTH_READ, AUTH_ALLOW, "a_b", NULL);
+    expect(w, h2, NULL, AUTH_READ, AUTH_ALLOW, "a_b", NULL);
+    expect(w, h1, NULL, AUTH_READ, AUTH_LIMITED, "a_b", NULL);
+    free(t1);
+    free(t2);
+    free(h1);
+    free(h2);
+    auth_worker_free(w);
+    auth_free(a);
+}
+
 static void test_rate_limit(void)
 {
     struct buf err = BUF_INIT;
@@ -308,6 +345,7 @@ int main(void)
     RUN(test_modes);
     RUN(test_jwt_decisions);
     RUN(test_api_keys);
+    RUN(test_principal);
     RUN(test_rate_limit);
     RUN(test_max_age);
     RUN(test_config);
