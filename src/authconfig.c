@@ -181,10 +181,12 @@ void authconfig_describe(const struct authconfig *ac, struct buf *out)
     }
     buf_printf(out, "authentication:");
     if (ac->modes & AUTH_JWT) {
+        char *url = ac->jwks_url != NULL ? jwks_url_for_logs(ac->jwks_url) : NULL; /* no credential it may hold */
         buf_printf(out, " jwt (%zu static keys%s%s, iss %s, aud %s, leeway %ld s)",
-                   ac->static_keys != NULL ? ac->static_keys->n : 0, ac->jwks_url != NULL ? ", JWKS from " : "",
-                   ac->jwks_url != NULL ? ac->jwks_url : "", ac->issuer != NULL ? ac->issuer : "not checked",
+                   ac->static_keys != NULL ? ac->static_keys->n : 0, url != NULL ? ", JWKS from " : "",
+                   url != NULL ? url : "", ac->issuer != NULL ? ac->issuer : "not checked",
                    ac->audience != NULL ? ac->audience : "not checked", ac->leeway_s);
+        free(url);
     }
     if (ac->modes & AUTH_API_KEY)
         buf_printf(out, "%s api-key (%zu keys)", ac->modes & AUTH_JWT ? "," : "", ac->apikeys->n);

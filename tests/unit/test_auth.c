@@ -317,6 +317,9 @@ static void test_config(void)
                         "JWT_SECRET: an HS256 secret needs at least 32 bytes");
     expect_config_error((struct fake_env){{{"AUTH", "jwt"}, {"JWT_JWKS_URL", "http://idp.example/jwks"}}}, 1,
                         "JWT_JWKS_URL: want an https:// URL");
+    /* "localhost:80" is a user name and password there: the host is idp.example, in clear text. */
+    expect_config_error((struct fake_env){{{"AUTH", "jwt"}, {"JWT_JWKS_URL", "http://localhost:80@idp.example/jwks"}}},
+                        1, "JWT_JWKS_URL: want an https:// URL");
     expect_config_error((struct fake_env){{{"AUTH", "jwt"}, {"JWT_JWKS_FILE", "/nonexistent/jwks"}}}, 1,
                         "JWT_JWKS_FILE: /nonexistent/jwks");
     expect_config_error((struct fake_env){{{"AUTH", "jwt"}, {"JWT_JWKS_URL", "https://idp/jwks"}, {"JWT_LEEWAY_S", "-1"}}},
@@ -334,6 +337,22 @@ static void test_config(void)
     CHECK(strstr(buf_cstr(&line), "0123456789abcdef") == NULL); /* never the secret */
     CHECK(strstr(buf_cstr(&line), "JWKS from http://127.0.0.1:9/jwks, iss idp, aud not checked") != NULL);
     CHECK(strstr(buf_cstr(&line), "writes admin; rate limit 5/s, burst 10") != NULL);
+    authconfig_clean_up(&ac);
+
+    /* The URL may carry credentials (user info, a query): the start-up line names the host and path only. */
+    env = (struct fake_env){{{"AUTH", "jwt"}, {"JWT_JWKS_URL", "https://ops:pw-s3cret@idp.example/jwks?key=t0ken#f"}}};
+    CHECK_INT_EQ(load(&env, 0, &ac, &err), 0);
+    buf_reset(&line);
+    authconfig_describe(&ac, &line);
+    CHECK(strstr(buf_cstr(&line), "JWKS from https://idp.example/jwks,") != NULL);
+    CHECK(strstr(buf_cstr(&line), "s3cret") == NULL && strstr(buf_cstr(&line), "t0ken") == NULL);
+    authconfig_clean_up(&ac);
+    char *u = jwks_url_for_logs("https://a@b@idp:8443/k/jwks?x#y");
+    CHECK_STR_EQ(u, "https://idp:8443/k/jwks");
+    free(u);
+    u = jwks_url_for_logs("http://127.0.0.1:9/jwks");
+    CHECK_STR_EQ(u, "http://127.0.0.1:9/jwks");
+    free(u);
     authconfig_clean_up(&ac);
     buf_clean_up(&line);
     buf_clean_up(&err);
