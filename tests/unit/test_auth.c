@@ -257,6 +257,14 @@ static void test_rate_limit(void)
     }
     CHECK_INT_EQ(ratelimit_take(rl, "p", 2000 + 100000), 0); /* evicted: a full bucket again */
     ratelimit_free(rl);
+
+    /* RATE_LIMIT=1e-12 parses; its wait (1e12 s) does not fit an int: the second request must still wait. */
+    CHECK(ratelimit_parse("1e-12", &r, &b, &err) == 0);
+    rl = ratelimit_new(r, b);
+    CHECK_INT_EQ(ratelimit_take(rl, "p", 0), 0);
+    CHECK_INT_EQ(ratelimit_take(rl, "p", 0), RATELIMIT_MAX_WAIT_S);
+    ratelimit_free(rl);
+    buf_clean_up(&err);
 }
 
 static void test_max_age(void)
