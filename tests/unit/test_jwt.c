@@ -239,6 +239,9 @@ static void test_claims(void)
     CHECK(jwt_scopes_have(c.scopes, "x"));
     CHECK(!jwt_scopes_have(c.scopes, "users:read"));
     CHECK(!jwt_scopes_have(c.scopes, "users"));
+    CHECK(!jwt_scopes_have("users:writex users:rea", "users:write")); /* whole names, never a prefix or part */
+    CHECK(!jwt_scopes_have("users:writex users:rea", "users:read"));
+    CHECK(!jwt_scopes_have("xusers:write", "users:write"));
     CHECK(!jwt_scopes_have(c.scopes, ""));
     jwt_claims_clean_up(&c);
     free(t);
