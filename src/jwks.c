@@ -204,6 +204,8 @@ static void maybe_fetch(struct jwks_store *s, int kid_missing)
     if (go) {
         s->fetching = 1;
         s->last_start_ms = now;
+        /* fetch_ended sets the next; until then jwks_store_poll stays one atomic load, not this lock per request */
+        atomic_store_explicit(&s->due_ms, INT64_MAX, memory_order_relaxed);
     }
     pthread_mutex_unlock(&s->lock);
     if (go && credsio_post(s->io, fetch_task, s) != 0)
