@@ -207,6 +207,11 @@ struct auth *authconfig_build(struct authconfig *ac, struct credsio *io)
     struct apikeys *apikeys = ac->apikeys;
     ac->apikeys = NULL;
     struct ratelimit *limit = ac->rate_limited ? ratelimit_new(ac->rate, ac->burst) : NULL;
+    if (ac->rate_limited && limit == NULL) { /* out of memory: never serve without the configured limit */
+        jwks_store_free(keys);
+        apikeys_free(apikeys);
+        return NULL;
+    }
     return auth_new(&(struct auth_options){
         .modes = ac->modes, .scope_read = ac->scope_read, .scope_write = ac->scope_write,
         .policy = {.issuer = ac->issuer, .audience = ac->audience, .leeway_s = ac->leeway_s},
