@@ -99,6 +99,8 @@ static int plain_http_elsewhere(const char *url)
         return 0;
     const char *host = url + 7;
     size_t len = strcspn(host, "/?#"), host_only = len;
+    if (memchr(host, '@', len) != NULL)
+        return 1; /* user info: "http://localhost:80@elsewhere/" goes to elsewhere */
     const char *end = host[0] == '[' ? memchr(host, ']', len) : memchr(host, ':', len);
     if (end != NULL)
         host_only = (size_t)(end - host) + (host[0] == '[' ? 1 : 0);
