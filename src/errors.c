@@ -46,5 +46,8 @@ const char *errors_code(enum err_code code)
 
 void errors_respond(struct http_exchange *ex, enum err_code code, const char *message, json_t *details)
 {
-    http_respond_error(ex, errors_status(code), errors_code(code), message, details);
+    int status = errors_status(code);
+    http_respond_error(ex, status, errors_code(code), message, details);
+    if (status == 503) /* every 503 is temporary: tell clients and load balancers when to try again */
+        http_response_add_header(&ex->resp, "Retry-After", "1");
 }

@@ -89,7 +89,6 @@ void op_send(struct op *op, const char *operation, json_t *request, ddb_callback
     }
     if (op->app->send(op->app->send_ctx, operation, request, &op->ex->calls, then, op) != 0) {
         errors_respond(op->ex, ERR_BACKEND_UNAVAILABLE, "the service is shutting down", NULL);
-        http_response_add_header(&op->ex->resp, "Retry-After", "1");
         op_finish(op);
     }
 }
@@ -182,13 +181,11 @@ void op_respond_backend_error(struct http_exchange *ex, const struct ddb_result 
     switch (r->status) {
     case DDB_THROTTLED:
         errors_respond(ex, ERR_THROTTLED, "DynamoDB is throttling requests; retry shortly", NULL);
-        http_response_add_header(&ex->resp, "Retry-After", "1");
         return;
     case DDB_UNAVAILABLE:
     case DDB_SHUTDOWN:
         log_request(LOG_WARN, id, "backend unavailable: %s", detail);
         errors_respond(ex, ERR_BACKEND_UNAVAILABLE, "the database is unavailable; retry shortly", NULL);
-        http_response_add_header(&ex->resp, "Retry-After", "1");
         return;
     case DDB_TIMEOUT:
         log_request(LOG_WARN, id, "backend timeout: %s", detail);

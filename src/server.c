@@ -287,7 +287,7 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
 static enum MHD_Result refuse(struct conn *c, enum err_code code, const char *message)
 {
     errors_respond(&c->ex, code, message, NULL);
-    if (errors_status(code) == 429 || errors_status(code) == 503)
+    if (errors_status(code) == 429) /* a 503 has it from errors_respond */
         http_response_add_header(&c->ex.resp, "Retry-After", "1");
     c->close = 1;
     return queue_response(c);
@@ -359,7 +359,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         }
         if (c->worker->draining) { /* its source is closing: nothing new may reach DynamoDB */
             errors_respond(&c->ex, ERR_BACKEND_UNAVAILABLE, "the service is shutting down; retry", NULL);
-            http_response_add_header(&c->ex.resp, "Retry-After", "1");
             return queue_response(c);
         }
         app_handle(c->worker->app, &c->ex);

@@ -160,7 +160,6 @@ static void respond_cancelled(struct users_op *op, const struct ddb_result *r, e
         errors_respond(op->base.ex, ERR_ITEM_TOO_LARGE, "the user would exceed DynamoDB's 400 KB item size", NULL);
     } else if (kind == CANCEL_THROTTLED) {
         errors_respond(op->base.ex, ERR_THROTTLED, "DynamoDB is throttling requests; retry shortly", NULL);
-        http_response_add_header(&op->base.ex->resp, "Retry-After", "1");
     } else {
         log_request(LOG_ERROR, op->base.ex->req.request_id, "transaction cancelled: %s", r->message);
         errors_respond(op->base.ex, ERR_INTERNAL, "internal error", NULL);

@@ -693,6 +693,7 @@ static void test_router_and_probes(void)
     run(HTTP_GET, "/readyz", NULL, NULL, NULL, ANSWERS({DDB_UNAVAILABLE, NULL, "down", NULL}), &resp);
     CHECK_INT_EQ(resp.status, 503);
     CHECK_STR_EQ(code_of(&resp), "not_ready");
+    CHECK_STR_EQ(http_response_header(&resp, "Retry-After"), "1"); /* like every 503 */
     http_response_clean_up(&resp);
 }
 
