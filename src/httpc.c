@@ -291,10 +291,18 @@ static int write_request(struct httpc_client *c, struct conn *k, const struct ht
             buf_append(out, "\r\n", 2) != 0)
             return -1;
     }
-    if (!agent && buf_printf(out, "User-Agent: %s\r\n", c->user_agent) != 0)
+    if (!agent && buf_concat(out, "User-Agent: ", c->user_agent, "\r\n") != 0)
         return -1;
-    if ((req->body_len > 0 || strcmp(req->method, "GET") != 0) && buf_printf(out, "Content-Length: %zu\r\n", req->body_len) != 0)
-        return -1;
+    if (req->body_len > 0 || strcmp(req->method, "GET") != 0) { /* by hand: printf costs more than the rest */
+        char digits[24], *d = digits + sizeof digits;
+        size_t n = req->body_len;
+        do
+            *--d = (char)('0' + n % 10);
+        while ((n /= 10) > 0);
+        if (buf_append(out, "Content-Length: ", 16) != 0 || buf_append(out, d, (size_t)(digits + sizeof digits - d)) != 0 ||
+            buf_append(out, "\r\n", 2) != 0)
+            return -1;
+    }
     if (buf_append(out, "\r\n", 2) != 0 || (req->body_len > 0 && buf_append(out, req->body, req->body_len) != 0))
         return -1;
     return 0;
