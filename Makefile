@@ -37,7 +37,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 DEB_PACKAGES := gcc make pkg-config libmicrohttpd-dev libcurl4-openssl-dev libssl-dev \
                 libjansson-dev uuid-dev libmimalloc-dev curl jq python3 clang-14 libclang-rt-14-dev
 
-.PHONY: all deps test test-once unit e2e bench bench-smoke fuzz fuzz-smoke run clean valgrind lint format compdb
+.PHONY: all deps test test-once unit e2e bench bench-smoke callgrind fuzz fuzz-smoke run clean valgrind lint format compdb
 
 all: $(BUILD)/usersvc
 
@@ -81,6 +81,10 @@ bench: $(BUILD)/usersvc
 
 bench-smoke: $(BUILD)/usersvc
 	@tests/bench/run.sh --smoke $(BUILD)/usersvc
+
+# Instructions per request in the worker, by callgrind (README: Performance); needs valgrind.
+callgrind: $(BUILD)/usersvc
+	@tests/bench/callgrind.sh $(BUILD)/usersvc
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c, README: Tests), built by clang with ASan + UBSan in
 # build/fuzz/ (objects never mix with gcc's). They link every library object but ddb.o, server.o and
