@@ -447,7 +447,7 @@ static int conn_open(struct httpc_client *c, struct httpc_request *req, size_t o
         return -1;
     k->client = c;
     k->fd = CURL_SOCKET_BAD;
-    k->origin = strndup(req->url, origin_len);
+    k->origin = malloc(origin_len + 2);
     k->origin_len = origin_len;
     k->easy = curl_easy_init();
     httpresp_init(&k->resp);
@@ -455,19 +455,19 @@ static int conn_open(struct httpc_client *c, struct httpc_request *req, size_t o
         conn_close(c, k);
         return -1;
     }
-    k->tls = strncasecmp(k->origin, "https://", 8) == 0;
-    k->proxied = use_proxy(c, k->origin, origin_len);
+    k->tls = strncasecmp(req->url, "https://", 8) == 0;
     CURL *easy = k->easy;
-    char url[origin_len + 2];
-    memcpy(url, k->origin, origin_len);
-    memcpy(url + origin_len, "/", 2);
+    memcpy(k->origin, req->url, origin_len);
+    memcpy(k->origin + origin_len, "/", 2); /* "scheme://authority/" for curl, which copies it */
+    curl_easy_setopt(easy, CURLOPT_URL, k->origin);
+    k->origin[origin_len] = '\0';
     int64_t remaining = req->deadline_ms - now;
     if (remaining < 1)
         remaining = 1;
     long connect = req->connect_timeout_ms > 0 && req->connect_timeout_ms < remaining ? req->connect_timeout_ms
                                                                                        : (long)remaining;
+    k->proxied = use_proxy(c, k->origin, origin_len);
     curl_easy_setopt(easy, CURLOPT_PRIVATE, k);
-    curl_easy_setopt(easy, CURLOPT_URL, url);
     curl_easy_setopt(easy, CURLOPT_CONNECT_ONLY, 1L);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, k->error_detail);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
