@@ -21,7 +21,7 @@ export E2E_THREADS ?= 4
 export TSAN_OPTIONS ?= halt_on_error=1:exitcode=66:suppressions=$(CURDIR)/tests/support/tsan.supp
 endif
 
-CFLAGS := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+CFLAGS := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
           -Wmissing-prototypes -Wno-unused-parameter -Iinclude -DUSERSVC_VERSION='"$(VERSION)"' \
           -MMD -MP
 LDFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE))
@@ -35,7 +35,8 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Debian packages the build, the tests and `make run` need.
 DEB_PACKAGES := gcc make pkg-config libmicrohttpd-dev libcurl4-openssl-dev libssl-dev \
-                libjansson-dev uuid-dev libmimalloc-dev curl jq python3 clang-14 libclang-rt-14-dev
+                libjansson-dev uuid-dev libmimalloc-dev curl jq python3 clang-14 libclang-rt-14-dev \
+                prometheus
 
 .PHONY: all deps test test-once unit e2e bench bench-smoke callgrind fuzz fuzz-smoke run clean valgrind lint format compdb
 

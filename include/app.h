@@ -1,39 +1,28 @@
-/* app: the immutable application state built in main and passed to every
- * handler, and the entry point that routes one exchange. */
+/* app: the route table and the entry point that routes one exchange, plus
+ * the health and readiness probes. The application struct (struct app) the
+ * handlers receive is defined in op.h, below both this and users.h. */
 #ifndef USERSVC_APP_H
 #define USERSVC_APP_H
 
-#include "config.h"
-#include "ddb.h"
+#include <jansson.h>
+
 #include "http.h"
-#include "model.h"
+#include "op.h"
 
-/* One worker's counters, written only by that worker's thread (no atomics,
- * no sharing); /metrics can read them later. */
-struct app_counters {
-    unsigned long long unreadable_users; /* stored users skipped or refused as unrenderable */
-};
+/* The route templates as OpenAPI writes them ("/users/{id}"), indexed by route id
+ * (http_exchange.route_id; [0] is NULL: no route matched): the access log's
+ * route and the metrics' route label. */
+extern const char *const app_route_templates[];
+extern const size_t app_route_count; /* entries of app_route_templates, [0] included */
 
-struct app {
-    const struct config *cfg;
-    struct ddb_client *ddb;
-    struct model_table table;
-    struct app_counters *counters; /* this worker's own; NULL before the workers start */
-    struct creds_cache *creds;     /* the process's credentials (borrowed): /readyz is 503 without valid ones */
-};
+/* 0 when every route's pattern ("/users/:id") is its template ("/users/{id}") with ":name" written
+ * "{name}"; else -1 with the first mismatch in why. For tests. */
+int app_routes_check(char *why, size_t size);
 
 /* Routes and handles one exchange: fills ex->resp, or defers it (see http.h). */
 void app_handle(const struct app *app, struct http_exchange *ex);
 
-/* Answers a failed DynamoDB operation with the right status and a generic
- * message (details go to the log only). */
-void app_respond_backend_error(struct http_exchange *ex, const struct ddb_result *result);
-
 /* 1 when a DescribeTable answer shows the table and its email index ACTIVE. */
 int app_table_active(const json_t *describe_body, const char *index_name);
-
-/* Writes the current UTC time as RFC 3339 with milliseconds
- * ("2026-11-22T10:15:22.123Z") into out (25 bytes). */
-void app_now_rfc3339(char out[25]);
 
 #endif

@@ -35,6 +35,7 @@ struct config {
     char *cors_origin;
     char *cursor_key;        /* CURSOR_SECRET, or the table name */
     int log_level;
+    int log_format; /* enum log_format */
 
     /* AWS transport (issue 7): read once here, handed to httpc; nothing is looked up per request. */
     char *profile;       /* AWS_PROFILE, else "default": the profile the settings below were read from */
@@ -60,5 +61,8 @@ void config_clean_up(struct config *cfg);
 /* The proxy for a request to url: cfg->https_proxy for https://, cfg->http_proxy for http://, else
  * NULL (no proxy). NO_PROXY is applied by httpc (cfg->no_proxy). Borrowed from cfg. */
 const char *config_proxy_for(const struct config *cfg, const char *url);
+
+/* 1 for a plain http:// URL whose host is not loopback (127.0.0.0/8, localhost, [::1]). */
+int config_url_plain_http_elsewhere(const char *url);
 
 #endif

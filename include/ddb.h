@@ -17,6 +17,8 @@
 #include <stdint.h>
 
 #include "creds.h"
+#include "log.h"
+#include "metrics.h"
 #include "retryquota.h"
 
 struct ddb_config {
@@ -32,6 +34,7 @@ struct ddb_config {
     struct retryquota *quota;  /* the process's retry quota, shared by every client (borrowed, outlives
                                 * them); NULL: retries are not rationed */
     int max_attempts;          /* per operation, the first included; 0: DDB_MAX_ATTEMPTS */
+    struct metrics_worker *metrics; /* the worker's own (borrowed, outlives the client); NULL: not counted */
 };
 
 enum ddb_status {
@@ -51,6 +54,7 @@ struct ddb_result {
     const char *error_code; /* text after '#' in __type ("ConditionalCheckFailedException"), or "" */
     const char *message;    /* DynamoDB's message/Message, or a description; never NULL */
     const char *content_type; /* of the response, cut at ';' and sanitized; "" when none or no response */
+    const char *request_id;   /* DynamoDB's x-amzn-RequestId, NULL when none came */
     int attempts;
 };
 
@@ -65,10 +69,12 @@ struct ddb_client;
 struct ddb_client *ddb_client_new(const struct ddb_config *cfg);
 
 /* Queues operation ("GetItem") with request (stolen, even on failure); the
- * next ddb_client_run starts it. Returns 0 when accepted (the callback will
- * come), -1 when the client is being freed or memory runs out. */
-int ddb_send(struct ddb_client *client, const char *operation, json_t *request, ddb_callback *callback,
-             void *ctx);
+ * next ddb_client_run starts it. When it ends, it is recorded in calls (for the
+ * request's access line; NULL: not recorded, else borrowed until the callback)
+ * just before the callback. Returns 0 when accepted (the callback will come),
+ * -1 when the client is being freed or memory runs out. */
+int ddb_send(struct ddb_client *client, const char *operation, json_t *request, struct log_calls *calls,
+             ddb_callback *callback, void *ctx);
 
 /* An epoll descriptor that is readable when the client's sockets have events. */
 int ddb_client_fd(const struct ddb_client *client);

@@ -7,6 +7,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "log.h"
+
 enum http_method {
     HTTP_GET = 1 << 0,
     HTTP_HEAD = 1 << 1,
@@ -34,18 +36,33 @@ struct http_request {
     void *header_ctx; /* for the header function */
 };
 
+/* One response header; name and value are owned by the response. */
+struct http_header {
+    char *name;
+    char *value;
+};
+
 struct http_response {
     int status;
     char *body; /* owned; JSON text, or NULL for none (204/304) */
     size_t body_len;
-    char *location; /* owned optional headers, NULL when absent */
-    char *etag;
-    char *link;
-    char *allow;
-    int retry_after; /* seconds; 0 = no header */
+    struct http_header *headers; /* owned; sent in this order after the adapter's own (X-Request-Id, CORS ...) */
+    size_t n_headers;
 };
 
+/* Frees body and headers and zeroes resp. */
 void http_response_clean_up(struct http_response *resp);
+
+/* Appends a header, copying name and value. Returns 0, or -1 when memory runs
+ * out (resp unchanged). A value must hold no CR or LF. */
+int http_response_add_header(struct http_response *resp, const char *name, const char *value);
+
+/* As http_response_add_header, with the value formatted printf-style. */
+int http_response_add_headerf(struct http_response *resp, const char *name, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The value of the first header named name (case-insensitive), borrowed from resp, or NULL. */
+const char *http_response_header(const struct http_response *resp, const char *name);
 
 /* Percent-decodes src[0..len) into a new string (caller frees). '+' is kept
  * as is. Returns NULL on a malformed escape, an encoded NUL, or no memory. */
@@ -55,6 +72,11 @@ char *http_percent_decode(const char *src, size_t len);
  * its decoded value ('+' is a space there, as in HTML forms and URLSearchParams) (caller frees), or NULL when absent. *malformed is set to
  * 1 when the parameter is present but cannot be decoded. The first occurrence wins. */
 char *http_query_param(const char *query, const char *name, int *malformed);
+
+/* The trace id of a W3C Trace Context traceparent header ("00-<32 hex>-<16 hex>-<2 hex>"), copied
+ * into out (33 bytes) when the header is valid (lowercase hex, ids not all zero, version not ff,
+ * version 00 exactly 55 characters); out is left as it is otherwise. Returns 0 or -1. */
+int http_traceparent_trace_id(const char *value, char out[33]);
 
 /* Request framing (RFC 9112 §6.3, §3.2): the adapter feeds every request
  * header to http_framing_add, then asks http_framing_error whether the
@@ -83,8 +105,12 @@ const char *http_framing_error(const struct http_framing *f, int http11);
 struct http_exchange {
     struct http_request req;
     struct http_response resp;
-    const char *route; /* the matched route's pattern ("/users/:id"), static; NULL when none matched.
+    const char *route; /* the matched route's template ("/users/{id}"), static; NULL when none matched.
                         * The access log names it instead of the path, which can hold an email address. */
+    char principal[256]; /* who was authenticated (a JWT's sub, an API key's name), "" when nobody: for the
+                          * access log, never a token or key */
+    unsigned route_id; /* the template's metrics id (app.h), 0 when none matched */
+    struct log_calls calls; /* the DynamoDB calls made for it, for the access line */
     void (*defer)(struct http_exchange *ex);  /* set by the adapter */
     void (*finish)(struct http_exchange *ex); /* set by the adapter */
     void *adapter;                            /* the adapter's connection state */

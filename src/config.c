@@ -396,6 +396,15 @@ int config_load(struct config *cfg, const char *(*lookup)(const char *name, void
     if (set_string(&cfg->cors_origin, (v = env_get(&env, "CORS_ALLOW_ORIGIN")) ? v : "*") != 0 ||
         set_string(&cfg->cursor_key, (v = env_get(&env, "CURSOR_SECRET")) ? v : cfg->table) != 0)
         goto no_memory;
+    cfg->log_format = LOG_FORMAT_JSON;
+    if ((v = env_get(&env, "LOG_FORMAT")) != NULL) {
+        int format = log_format_parse(v);
+        if (format < 0) {
+            buf_printf(err, "LOG_FORMAT: '%s' is not json or text", v);
+            return -1;
+        }
+        cfg->log_format = format;
+    }
     cfg->log_level = LOG_INFO;
     if ((v = env_get(&env, "LOG_LEVEL")) != NULL) {
         int level = log_level_parse(v);
@@ -439,3 +448,5 @@ void config_clean_up(struct config *cfg)
     free(cfg->no_proxy);
     memset(cfg, 0, sizeof *cfg);
 }
+
+int config_url_plain_http_elsewhere(const char *url) { return plain_http_elsewhere(url); }

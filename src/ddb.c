@@ -35,6 +35,9 @@ struct job {
     uint64_t creds_ticket;     /* while waiting: creds_cache_refreshes must reach this (0: any credentials) */
     uint64_t signed_generation; /* the client's creds_generation the last attempt was signed with */
     struct buf lines;          /* this attempt's header lines, each NUL-terminated; storage kept for retries */
+    struct log_calls *calls;   /* where the finished operation is recorded; NULL: nowhere */
+    enum metrics_ddb_op op;
+    int64_t start_us;          /* monotonic, for the latency histogram */
     const char *line_ptrs[MAX_LINES];
 };
 
@@ -44,6 +47,7 @@ struct ddb_client {
     int stopping;
     int max_attempts;
     struct retryquota *quota;  /* shared by every client; NULL: unlimited */
+    struct metrics_worker *metrics; /* NULL: not counted */
 
     struct httpc_client *http;
     struct job *fresh;         /* sent, not yet signed; oldest first */
@@ -165,8 +169,39 @@ static void job_free(struct job *job)
     free(job);
 }
 
+static int64_t monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static enum metrics_ddb_outcome outcome_of(const struct ddb_result *r)
+{
+    switch (r->status) {
+    case DDB_OK: return METRICS_DDB_OK;
+    case DDB_THROTTLED: return METRICS_DDB_THROTTLED;
+    case DDB_UNAVAILABLE: return METRICS_DDB_UNAVAILABLE;
+    case DDB_TIMEOUT: return METRICS_DDB_TIMEOUT;
+    case DDB_BAD_RESPONSE: return METRICS_DDB_BAD_RESPONSE;
+    case DDB_SHUTDOWN: return METRICS_DDB_SHUTDOWN;
+    case DDB_ERROR: break;
+    }
+    if (strcmp(r->error_code, "ConditionalCheckFailedException") == 0)
+        return METRICS_DDB_CONDITIONAL_CHECK_FAILED;
+    if (strcmp(r->error_code, "TransactionCanceledException") == 0)
+        return METRICS_DDB_TRANSACTION_CANCELED;
+    return METRICS_DDB_ERROR;
+}
+
+/* Counts and records the operation, then hands its result over. */
 static void complete(struct job *job, const struct ddb_result *result)
 {
+    enum metrics_ddb_outcome outcome = outcome_of(result);
+    int retries = job->attempts > 1 ? job->attempts - 1 : 0;
+    if (job->client->metrics != NULL)
+        metrics_ddb_done(job->client->metrics, job->op, outcome, retries, monotonic_us() - job->start_us);
+    log_calls_add(job->calls, job->operation, result->request_id, metrics_ddb_outcome_name(outcome), retries);
     job->callback(job->ctx, result);
     job_free(job);
 }
@@ -188,8 +223,9 @@ static int add_line(struct job *job, size_t *n, size_t at[MAX_LINES], const char
 
 static void on_http_done(struct httpc_request *req, const struct httpc_response *resp);
 
-/* Response headers every attempt captures: [0] the body's CRC-32, [1] the server's wish for a retry delay. */
-static const char *const want_headers[] = {"x-amz-crc32", "x-amz-retry-after", NULL};
+/* Response headers every attempt captures: [0] the body's CRC-32, [1] the server's wish for a retry delay,
+ * [2] DynamoDB's id of the request (for the access line). */
+static const char *const want_headers[] = {"x-amz-crc32", "x-amz-retry-after", "x-amzn-requestid", NULL};
 
 /* Signs one attempt with the current credentials and hands it to httpc.
  * Returns 0, 1 when it must wait for credentials (nothing was sent), or -1 (nothing was sent; the job
@@ -353,9 +389,9 @@ static void on_http_done(struct httpc_request *req, const struct httpc_response 
     copy_content_type(resp->content_type, content_type);
     int64_t now = httpc_now_ms();
     json_t *body = NULL;
-    struct ddb_result result = {
-        .http_status = resp->status, .error_code = "", .content_type = content_type, .attempts = job->attempts};
     int network_error = resp->outcome != HTTPC_DONE;
+    struct ddb_result result = {.http_status = resp->status, .error_code = "", .content_type = content_type,
+                                .request_id = network_error ? NULL : resp->headers[2], .attempts = job->attempts};
     int corrupt = !network_error && !ddb_crc32_ok(resp->headers[0], resp->body, resp->body_len);
     if (network_error) {
         result.message = resp->error;
@@ -402,6 +438,8 @@ static void on_http_done(struct httpc_request *req, const struct httpc_response 
     /* A corrupted answer is retried as a transient error, whatever it seemed to say (the SDKs do the same). */
     enum ddb_retry retry = corrupt ? DDB_RETRY_TRANSIENT : ddb_classify(network_error, resp->status, result.error_code);
     int out_of_time = now >= job->deadline_ms - 5; /* curl's timer may fire a hair early */
+    if (retry == DDB_RETRY_THROTTLE && c->metrics != NULL)
+        metrics_add(&c->metrics->ddb_throttles[job->op], 1);
     if (retry != DDB_RETRY_NO && !out_of_time && !c->stopping) {
         int cost;
         long delay = ddb_retry_plan(retry, job->attempts, c->max_attempts, now, job->deadline_ms, next_random(c),
@@ -535,6 +573,7 @@ struct ddb_client *ddb_client_new(const struct ddb_config *cfg)
     c->timeout_ms = cfg->timeout_ms;
     c->max_attempts = cfg->max_attempts > 0 ? cfg->max_attempts : DDB_MAX_ATTEMPTS;
     c->quota = cfg->quota;
+    c->metrics = cfg->metrics;
     c->fresh_tail = &c->fresh;
     c->waiting_tail = &c->waiting;
     c->waiting_first_deadline = INT64_MAX;
@@ -557,7 +596,8 @@ struct ddb_client *ddb_client_new(const struct ddb_config *cfg)
     return c;
 }
 
-int ddb_send(struct ddb_client *c, const char *operation, json_t *request, ddb_callback *callback, void *ctx)
+int ddb_send(struct ddb_client *c, const char *operation, json_t *request, struct log_calls *calls,
+             ddb_callback *callback, void *ctx)
 {
     struct job *job = calloc(1, sizeof *job);
     if (job == NULL || request == NULL || strlen(operation) >= sizeof job->operation)
@@ -577,7 +617,10 @@ int ddb_send(struct ddb_client *c, const char *operation, json_t *request, ddb_c
     job->client = c;
     job->callback = callback;
     job->ctx = ctx;
-    job->deadline_ms = httpc_now_ms() + c->timeout_ms;
+    job->calls = calls;
+    job->op = metrics_ddb_op(operation);
+    job->start_us = monotonic_us();
+    job->deadline_ms = job->start_us / 1000 + c->timeout_ms;
 
     if (c->stopping)
         goto fail;

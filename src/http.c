@@ -1,5 +1,7 @@
 #include "http.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,11 +35,52 @@ enum http_method http_method_parse(const char *name)
 void http_response_clean_up(struct http_response *resp)
 {
     free(resp->body);
-    free(resp->location);
-    free(resp->etag);
-    free(resp->link);
-    free(resp->allow);
+    for (size_t i = 0; i < resp->n_headers; i++) {
+        free(resp->headers[i].name);
+        free(resp->headers[i].value);
+    }
+    free(resp->headers);
     memset(resp, 0, sizeof *resp);
+}
+
+/* Takes ownership of value (even on failure). */
+static int add_header_owned(struct http_response *resp, const char *name, char *value)
+{
+    struct http_header *grown =
+        value != NULL ? realloc(resp->headers, (resp->n_headers + 1) * sizeof *grown) : NULL;
+    if (grown != NULL)
+        resp->headers = grown;
+    struct http_header *h = grown != NULL ? &grown[resp->n_headers] : NULL;
+    if (h == NULL || (h->name = strdup(name)) == NULL) {
+        free(value);
+        return -1;
+    }
+    h->value = value;
+    resp->n_headers++;
+    return 0;
+}
+
+int http_response_add_header(struct http_response *resp, const char *name, const char *value)
+{
+    return add_header_owned(resp, name, strdup(value));
+}
+
+int http_response_add_headerf(struct http_response *resp, const char *name, const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    char *value = NULL;
+    int n = vasprintf(&value, format, ap);
+    va_end(ap);
+    return add_header_owned(resp, name, n < 0 ? NULL : value);
+}
+
+const char *http_response_header(const struct http_response *resp, const char *name)
+{
+    for (size_t i = 0; i < resp->n_headers; i++)
+        if (strcasecmp(resp->headers[i].name, name) == 0)
+            return resp->headers[i].value;
+    return NULL;
 }
 
 static int hex_value(char c)
@@ -170,4 +213,32 @@ const char *http_framing_error(const struct http_framing *f, int http11)
     if (http11 && f->hosts == 0)
         return "an HTTP/1.1 request needs a Host header";
     return NULL;
+}
+
+/* 1 when s starts with n lowercase hex digits, not all zero. */
+static int lower_hex_nonzero(const char *s, size_t n)
+{
+    int nonzero = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+        nonzero |= s[i] != '0';
+    }
+    return nonzero;
+}
+
+int http_traceparent_trace_id(const char *v, char out[33])
+{
+    size_t len = strlen(v);
+    if (len < 55 || v[2] != '-' || v[35] != '-' || v[52] != '-' || (len > 55 && v[55] != '-'))
+        return -1;
+    if (!(lower_hex_nonzero(v, 2) || (v[0] == '0' && v[1] == '0')) || (v[0] == 'f' && v[1] == 'f') ||
+        (v[0] == '0' && v[1] == '0' && len != 55))
+        return -1;
+    if (!lower_hex_nonzero(v + 3, 32) || !lower_hex_nonzero(v + 36, 16) ||
+        !(lower_hex_nonzero(v + 53, 2) || (v[53] == '0' && v[54] == '0')))
+        return -1;
+    memcpy(out, v + 3, 32);
+    out[32] = '\0';
+    return 0;
 }

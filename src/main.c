@@ -15,10 +15,13 @@
 #include "config.h"
 #include "creds.h"
 #include "credschain.h"
+#include "authconfig.h"
 #include "credsio.h"
 #include "ddb.h"
 #include "httpc.h"
 #include "log.h"
+#include "metrics.h"
+#include "readycache.h"
 #include "model.h"
 #include "retryquota.h"
 #include "server.h"
@@ -48,6 +51,11 @@ static const char usage[] =
     "      (AWS_EC2_METADATA_DISABLED). None yields: local/local for a loopback endpoint, else start-up fails\n"
     "  DYNAMODB_TIMEOUT_MS (5000)  DYNAMODB_CONNECT_TIMEOUT_MS (1000)  THREADS (usable CPUs)\n"
     "  CORS_ALLOW_ORIGIN (*)  CURSOR_SECRET (the table name)  LOG_LEVEL (info)\n"
+    "  AUTH (jwt, api-key, both comma separated, or none; unset: none for a loopback endpoint, else start-up fails)\n"
+    "      JWT_JWKS_URL, JWT_JWKS_FILE, JWT_PUBLIC_KEY_FILE, JWT_SECRET (HS256)  JWT_ISSUER  JWT_AUDIENCE\n"
+    "      JWT_LEEWAY_S (60)  API_KEYS_FILE  SCOPE_READ (users:read)  SCOPE_WRITE (users:write)\n"
+    "      RATE_LIMIT (rate,burst per principal and replica; none)\n"
+    "  LOG_FORMAT (json; or text)\n"
     "See README.md for the API.\n";
 
 /* A blocking call for start-up only, before the server takes requests. */
@@ -73,7 +81,7 @@ static void sync_done(void *ctx, const struct ddb_result *r)
 static void call_sync(struct ddb_client *ddb, const char *operation, json_t *request, struct sync_call *call)
 {
     memset(call, 0, sizeof *call);
-    if (ddb_send(ddb, operation, request, sync_done, call) != 0) {
+    if (ddb_send(ddb, operation, request, NULL, sync_done, call) != 0) {
         call->status = DDB_SHUTDOWN;
         snprintf(call->message, sizeof call->message, "could not send %s", operation);
         return;
@@ -85,6 +93,13 @@ static void call_sync(struct ddb_client *ddb, const char *operation, json_t *req
     }
 }
 
+/* app_send_fn over a worker's DynamoDB client. */
+static int send_ddb(void *ddb, const char *operation, json_t *request, struct log_calls *calls,
+                    ddb_callback *callback, void *ctx)
+{
+    return ddb_send(ddb, operation, request, calls, callback, ctx);
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -94,13 +109,13 @@ static void sleep_ms(long ms)
 /* Waits for the table (creating it when allowed). Returns 0 when it is
  * ACTIVE, or when it may be missing and the service should start anyway
  * (/readyz then answers 503); -1 with a line on stderr when start-up must fail. */
-static int ensure_table(const struct app *app)
+static int ensure_table(const struct config *cfg, struct ddb_client *ddb)
 {
-    const struct config *cfg = app->cfg;
+    const struct model_table table = {cfg->table, cfg->email_index};
     int created = 0;
     for (long waited = 0; waited < STARTUP_WAIT_MS; waited += 250) {
         struct sync_call call;
-        call_sync(app->ddb, "DescribeTable", model_describe_table(&app->table), &call);
+        call_sync(ddb, "DescribeTable", model_describe_table(&table), &call);
         int active = call.status == DDB_OK && app_table_active(call.body, cfg->email_index);
         json_decref(call.body);
         if (active) {
@@ -115,10 +130,10 @@ static int ensure_table(const struct app *app)
             }
             if (!created) {
                 log_info("creating table %s with index %s", cfg->table, cfg->email_index);
-                call_sync(app->ddb, "CreateTable", model_create_table(&app->table), &call);
+                call_sync(ddb, "CreateTable", model_create_table(&table), &call);
                 json_decref(call.body);
                 if (call.status != DDB_OK && strcmp(call.code, "ResourceInUseException") != 0) {
-                    fprintf(stderr, "usersvc: cannot create table %s: %s\n", cfg->table, call.message);
+                    log_error("cannot create table %s: %s", cfg->table, call.message);
                     return -1;
                 }
                 created = 1;
@@ -134,14 +149,14 @@ static int ensure_table(const struct app *app)
                      cfg->endpoint, call.message);
             return 0;
         } else if (call.status == DDB_ERROR) {
-            fprintf(stderr, "usersvc: DynamoDB refused DescribeTable: %s\n", call.message);
+            log_error("DynamoDB refused DescribeTable: %s", call.message);
             return -1;
         } else if (waited == 0) {
             log_warn("waiting for DynamoDB at %s (%s)", cfg->endpoint, call.message);
         }
         sleep_ms(250);
     }
-    fprintf(stderr, "usersvc: table %s at %s did not become ACTIVE within %d s\n", cfg->table, cfg->endpoint,
+    log_error("table %s at %s did not become ACTIVE within %d s", cfg->table, cfg->endpoint,
             STARTUP_WAIT_MS / 1000);
     return -1;
 }
@@ -216,12 +231,12 @@ static struct creds_cache *start_credentials(const struct config *cfg, struct cr
     *exit_status = 2;
     if (credschain_refresh_window(lookup_env, NULL, &window_s, &err) != 0 ||
         credschain_build(&candidates, io, lookup_env, NULL, &err) != 0) {
-        fprintf(stderr, "usersvc: %s\n", buf_cstr(&err));
+        log_error("%s", buf_cstr(&err));
         goto out;
     }
     if (credschain_first(&candidates, io, CHAIN_GET_TIMEOUT_MS, &provider, &creds, &tried) != 0) {
         if (!cfg->endpoint_is_local) {
-            fprintf(stderr, "usersvc: no AWS credentials for %s; tried: %s\n", cfg->endpoint, buf_cstr(&tried));
+            log_error("no AWS credentials for %s; tried: %s", cfg->endpoint, buf_cstr(&tried));
             goto out;
         }
         /* A loopback DynamoDB (moto, DynamoDB Local) accepts any key: `make run` works with none set. */
@@ -233,13 +248,13 @@ static struct creds_cache *start_credentials(const struct config *cfg, struct cr
     *exit_status = 1;
     if (provider == NULL || creds == NULL) {
         creds_provider_destroy(provider);
-        fprintf(stderr, "usersvc: cannot set up the credentials: out of memory\n");
+        log_error("cannot set up the credentials: out of memory");
         goto out;
     }
     cache = creds_cache_new(&(struct creds_cache_options){
         .source = provider, .refresh_ahead_s = window_s, .initial = creds});
     if (cache == NULL) {
-        fprintf(stderr, "usersvc: cannot set up the credentials: out of memory\n");
+        log_error("cannot set up the credentials: out of memory");
         goto out;
     }
     credsio_set_cache(io, cache);
@@ -285,13 +300,26 @@ int main(int argc, char **argv)
 
     struct config cfg;
     struct buf err = BUF_INIT;
+    /* The format first, so that even a configuration error is a line of the chosen format. */
+    const char *format = getenv("LOG_FORMAT");
+    if (format != NULL && log_format_parse(format) >= 0)
+        log_set_format((enum log_format)log_format_parse(format));
     if (config_load(&cfg, lookup_env, NULL, &err) != 0) {
-        fprintf(stderr, "usersvc: %s\n", buf_cstr(&err));
+        log_error("%s", buf_cstr(&err));
         buf_clean_up(&err);
         config_clean_up(&cfg);
         return 2;
     }
     log_set_level((enum log_level)cfg.log_level);
+    log_set_format((enum log_format)cfg.log_format);
+    struct authconfig authcfg;
+    if (authconfig_load(&authcfg, lookup_env, NULL, cfg.endpoint_is_local, &err) != 0) {
+        log_error("%s", buf_cstr(&err));
+        buf_clean_up(&err);
+        authconfig_clean_up(&authcfg);
+        config_clean_up(&cfg);
+        return 2;
+    }
 
     /* Every thread started from here on inherits this mask; main takes the signals with sigwait. */
     sigset_t signals;
@@ -304,11 +332,14 @@ int main(int argc, char **argv)
     int status = 1;
     struct server *server = NULL;
     struct app *apps = NULL;
-    struct app_counters *counters = NULL;
+    struct metrics *metrics = NULL;
+    struct readycache ready;
+    readycache_init(&ready); /* shared by the workers; cleaned up after them */
     struct server_worker *workers = NULL;
     size_t n = (size_t)cfg.threads;
     if (httpc_global_init() != 0) {
-        fprintf(stderr, "usersvc: curl_global_init failed\n");
+        log_error("curl_global_init failed");
+        authconfig_clean_up(&authcfg);
         config_clean_up(&cfg);
         return 1;
     }
@@ -323,14 +354,27 @@ int main(int argc, char **argv)
         .proxy = cfg.sts_endpoint ? config_proxy_for(&cfg, cfg.sts_endpoint) : NULL, .no_proxy = buf_cstr(&no_proxy)});
     buf_clean_up(&no_proxy);
     struct creds_cache *creds = NULL;
+    struct auth *auth = NULL;
     if (credsio == NULL) {
-        fprintf(stderr, "usersvc: cannot start the credentials loop\n");
+        log_error("cannot start the credentials loop");
         goto out;
     }
     creds = start_credentials(&cfg, credsio, &status); /* shared by every worker; freed after them */
     if (creds == NULL)
         goto out;
     status = 1;
+    struct buf line = BUF_INIT;
+    authconfig_describe(&authcfg, &line);
+    log_info("%s", buf_cstr(&line));
+    buf_clean_up(&line);
+    if ((auth = authconfig_build(&authcfg, credsio)) == NULL) { /* shared by every worker; freed after them */
+        log_error("out of memory");
+        goto out;
+    }
+    /* The JWKS is fetched before serving, like the credentials; a failure is not fatal (the identity provider
+     * may come up later): tokens are refused until a fetch succeeds, retried after 1, 2, 4 ... 30 s. */
+    if (authcfg.jwks_url != NULL && jwks_store_initial_fetch(auth_keys(auth), 5000) != 0)
+        log_warn("jwks: no keys from JWT_JWKS_URL yet; bearer tokens are refused until a fetch succeeds");
     struct retryquota quota; /* one per process: every worker's retries draw on it (SDK standard mode) */
     retryquota_init(&quota);
     if (cfg.retry_mode == RETRYQUOTA_MODE_ADAPTIVE_AS_STANDARD)
@@ -345,36 +389,40 @@ int main(int argc, char **argv)
     /* Start-up paces its own DescribeTable loop: it does not ration its retries, so workers start with a full quota. */
     struct ddb_config startup_cfg = ddb_cfg;
     startup_cfg.quota = NULL;
-    struct app startup = {.cfg = &cfg, .ddb = ddb_client_new(&startup_cfg), .table = {cfg.table, cfg.email_index},
-                          .creds = creds};
-    int table_ok = startup.ddb != NULL && ensure_table(&startup) == 0;
-    if (startup.ddb == NULL)
-        fprintf(stderr, "usersvc: cannot start the DynamoDB client\n");
-    ddb_client_free(startup.ddb);
+    struct ddb_client *startup = ddb_client_new(&startup_cfg);
+    int table_ok = startup != NULL && ensure_table(&cfg, startup) == 0;
+    if (startup == NULL)
+        log_error("cannot start the DynamoDB client");
+    ddb_client_free(startup);
     if (!table_ok)
         goto out;
 
     /* One app (and DynamoDB client) per worker: a worker never shares its client. */
     apps = calloc(n, sizeof *apps);
-    counters = calloc(n, sizeof *counters);
+    metrics = metrics_new(n, app_route_templates, app_route_count, USERSVC_VERSION);
     workers = calloc(n, sizeof *workers);
-    if (apps == NULL || counters == NULL || workers == NULL) {
-        fprintf(stderr, "usersvc: out of memory\n");
+    if (apps == NULL || metrics == NULL || workers == NULL) {
+        log_error("out of memory");
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        apps[i] = (struct app){.cfg = &cfg, .ddb = ddb_client_new(&ddb_cfg), .table = {cfg.table, cfg.email_index},
-                               .counters = &counters[i], .creds = creds};
+        struct ddb_config worker_cfg = ddb_cfg;
+        worker_cfg.metrics = metrics_worker(metrics, i);
+        struct ddb_client *ddb = ddb_client_new(&worker_cfg);
+        apps[i] = (struct app){.cfg = &cfg, .table = {cfg.table, cfg.email_index}, .send = send_ddb, .send_ctx = ddb,
+                               .now_ms = op_clock_realtime, .new_id = op_uuid_random,
+                               .metrics_worker = metrics_worker(metrics, i), .metrics = metrics, .ready = &ready,
+                               .creds = creds, .auth = auth_worker_new(auth)};
         int waker = creds_cache_add_waker(creds);
-        if (apps[i].ddb == NULL || waker < 0) {
-            fprintf(stderr, "usersvc: cannot start the DynamoDB client\n");
+        if (ddb == NULL || waker < 0 || apps[i].auth == NULL) {
+            log_error("cannot start the DynamoDB client");
             for (size_t j = 0; j <= i; j++)
-                ddb_client_free(apps[j].ddb);
+                ddb_client_free(apps[j].send_ctx);
             goto out;
         }
         workers[i] = (struct server_worker){
             .app = &apps[i],
-            .sources = {{ddb_client_fd(apps[i].ddb), source_timeout_ms, source_run, source_close, apps[i].ddb},
+            .sources = {{ddb_client_fd(ddb), source_timeout_ms, source_run, source_close, ddb},
                         {waker, waker_timeout_ms, waker_run, waker_close, (void *)(intptr_t)waker}},
             .n_sources = 2,
         };
@@ -385,7 +433,7 @@ int main(int argc, char **argv)
     }
     server = server_start(&cfg, workers, n, &err); /* owns the clients from here on */
     if (server == NULL) {
-        fprintf(stderr, "usersvc: %s\n", buf_cstr(&err));
+        log_error("%s", buf_cstr(&err));
         goto out;
     }
     log_info("usersvc %s listening on http://%s:%d with %zu threads (table %s at %s, region %s)", USERSVC_VERSION,
@@ -399,9 +447,14 @@ int main(int argc, char **argv)
 out:
     log_flush_repeats(); /* the last window's "repeated N times" line, however recent */
     free(workers);
-    free(counters);
+    for (size_t i = 0; apps != NULL && i < n; i++)
+        auth_worker_free(apps[i].auth); /* the workers have stopped */
+    metrics_free(metrics);
+    readycache_clean_up(&ready);
     free(apps);
     credsio_stop(credsio); /* before the cache: completes what a provider still waits for */
+    auth_free(auth);       /* after the loop: no JWKS fetch is in flight */
+    authconfig_clean_up(&authcfg);
     creds_cache_free(creds);
     credsio_free(credsio);
     httpc_global_cleanup();

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
@@ -17,7 +18,9 @@
 #include <unistd.h>
 
 #include "edge.h"
+#include "errors.h"
 #include "log.h"
+#include "metrics.h"
 
 #define REQUEST_ID_MAX 128
 #define FD_RESERVE 128    /* descriptors kept for the process: listeners, logs, epoll and event fds */
@@ -71,6 +74,7 @@ struct peer {
     int counted;           /* counted in the server's address table */
     unsigned char addr[16];
     size_t addr_len;
+    char addr_text[INET6_ADDRSTRLEN]; /* for the access log; "" when unknown */
 };
 
 /* Per-connection state, from the URI callback until MHD says the request completed. */
@@ -88,6 +92,9 @@ struct conn {
     int deferred; /* set when the handler deferred; from then on only the resumed call reads resp */
     char request_id[REQUEST_ID_MAX + 1];
     struct timespec start;
+    const char *user_agent; /* borrowed from MHD's connection pool until the request completes; NULL: none */
+    size_t user_agent_len;
+    char trace_id[33];      /* from a valid traceparent; "" when none */
 };
 
 static const char *lookup_header(const struct http_request *req, const char *name)
@@ -100,6 +107,7 @@ static void defer_exchange(struct http_exchange *ex)
     struct conn *c = ex->adapter;
     c->deferred = 1;
     c->worker->deferred++;
+    metrics_add(&c->worker->app->metrics_worker->waiting_up, 1);
     MHD_suspend_connection(c->connection);
 }
 
@@ -108,6 +116,7 @@ static void finish_exchange(struct http_exchange *ex)
 {
     struct conn *c = ex->adapter;
     c->worker->deferred--;
+    metrics_add(&c->worker->app->metrics_worker->waiting_down, 1);
     c->worker->resumed = 1;
     MHD_resume_connection(c->connection); /* answered by the worker's next MHD_run */
 }
@@ -127,6 +136,7 @@ static void release_request(struct conn *c)
     http_response_clean_up(&c->ex.resp);
     buf_clean_up(&c->body);
     atomic_fetch_sub_explicit(&c->worker->server->open, 1, memory_order_relaxed);
+    metrics_add(&c->worker->app->metrics_worker->in_flight_down, 1);
     free(c->path);
     free(c);
 }
@@ -168,6 +178,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     if (peer != NULL)
         peer->current = c;
     atomic_fetch_add_explicit(&w->server->open, 1, memory_order_relaxed);
+    metrics_add(&w->app->metrics_worker->in_flight_up, 1);
     char *q = strchr(c->path, '?');
     c->query = "";
     if (q != NULL) {
@@ -222,29 +233,22 @@ static enum MHD_Result queue_response(struct conn *c)
     }
     if (r == NULL)
         return MHD_NO;
-    if (resp->body_len > 0 || resp->status >= 400)
-        add_header(r, "Content-Type", "application/json");
+    if ((resp->body_len > 0 || resp->status >= 400) && http_response_header(resp, "Content-Type") == NULL)
+        add_header(r, "Content-Type", "application/json"); /* the body is JSON unless the handler said otherwise */
     add_header(r, "X-Request-Id", c->request_id);
     add_header(r, "Access-Control-Allow-Origin", cfg->cors_origin);
     add_header(r, "Access-Control-Expose-Headers", "ETag, Location, Link, X-Request-Id, Retry-After");
     if (strcmp(cfg->cors_origin, "*") != 0)
         add_header(r, "Vary", "Origin");
-    add_header(r, "ETag", resp->etag);
-    add_header(r, "Location", resp->location);
-    add_header(r, "Link", resp->link);
-    add_header(r, "Allow", resp->allow);
+    for (size_t i = 0; i < resp->n_headers; i++)
+        add_header(r, resp->headers[i].name, resp->headers[i].value);
     if (c->ex.req.method == HTTP_OPTIONS && resp->status == 204) {
-        add_header(r, "Access-Control-Allow-Methods", resp->allow);
+        add_header(r, "Access-Control-Allow-Methods", http_response_header(resp, "Allow"));
         add_header(r, "Access-Control-Allow-Headers", "Content-Type, If-Match, If-None-Match, X-Request-Id");
         add_header(r, "Access-Control-Max-Age", "600");
     }
     if (c->worker->draining || c->close)
         add_header(r, "Connection", "close"); /* draining: send keep-alive clients to another replica */
-    if (resp->retry_after > 0) {
-        char seconds[16];
-        snprintf(seconds, sizeof seconds, "%d", resp->retry_after);
-        add_header(r, "Retry-After", seconds);
-    }
     enum MHD_Result ret = MHD_queue_response(c->connection, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -254,21 +258,36 @@ static void respond_too_large(struct conn *c)
 {
     char message[96];
     snprintf(message, sizeof message, "the body is over the %zu byte limit", c->worker->server->cfg->max_body_bytes);
-    http_respond_error(&c->ex, 413, "body_too_large", message, NULL);
+    errors_respond(&c->ex, ERR_BODY_TOO_LARGE, message, NULL);
 }
 
-static enum MHD_Result add_framing_header(void *cls, enum MHD_ValueKind kind, const char *name, const char *value)
+/* One pass over the request headers: framing, and what the access line wants. */
+struct head_scan {
+    struct http_framing framing;
+    struct conn *c;
+};
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *name, const char *value)
 {
-    http_framing_add(cls, name, value != NULL ? value : "");
+    struct head_scan *scan = cls;
+    if (value == NULL)
+        value = "";
+    http_framing_add(&scan->framing, name, value);
+    if ((name[0] | 0x20) == 'u' && strcasecmp(name, "User-Agent") == 0) {
+        scan->c->user_agent = value;
+        scan->c->user_agent_len = strlen(value);
+    } else if ((name[0] | 0x20) == 't' && strcasecmp(name, "traceparent") == 0) {
+        http_traceparent_trace_id(value, scan->c->trace_id);
+    }
     return MHD_YES;
 }
 
 /* Answers the first call of a request that must not be read: an error, then the connection closes. */
-static enum MHD_Result refuse(struct conn *c, int status, const char *code, const char *message)
+static enum MHD_Result refuse(struct conn *c, enum err_code code, const char *message)
 {
-    http_respond_error(&c->ex, status, code, message, NULL);
-    if (status == 429 || status == 503)
-        c->ex.resp.retry_after = 1;
+    errors_respond(&c->ex, code, message, NULL);
+    if (errors_status(code) == 429 || errors_status(code) == 503)
+        http_response_add_header(&c->ex.resp, "Retry-After", "1");
     c->close = 1;
     return queue_response(c);
 }
@@ -299,14 +318,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         };
         set_phase(c, EDGE_BODY);
         if (c->peer != NULL && c->peer->refused == 429)
-            return refuse(c, 429, "too_many_connections", "too many connections from this address; retry later");
+            return refuse(c, ERR_TOO_MANY_FROM_ADDRESS, "too many connections from this address; retry later");
         if (c->peer != NULL && c->peer->refused != 0)
-            return refuse(c, 503, "too_many_connections", "the service has too many connections; retry");
-        struct http_framing framing = {0};
-        MHD_get_connection_values(connection, MHD_HEADER_KIND, add_framing_header, &framing);
-        const char *bad_framing = http_framing_error(&framing, strcmp(version, MHD_HTTP_VERSION_1_1) == 0);
+            return refuse(c, ERR_TOO_MANY_CONNECTIONS, "the service has too many connections; retry");
+        struct head_scan scan = {.c = c};
+        MHD_get_connection_values(connection, MHD_HEADER_KIND, scan_header, &scan);
+        const char *bad_framing = http_framing_error(&scan.framing, strcmp(version, MHD_HTTP_VERSION_1_1) == 0);
         if (bad_framing != NULL)
-            return refuse(c, 400, "bad_request", bad_framing);
+            return refuse(c, ERR_BAD_REQUEST, bad_framing);
         const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Content-Length");
         if (length != NULL && strtoull(length, NULL, 10) > max) {
             respond_too_large(c); /* before reading it */
@@ -338,8 +357,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
             return queue_response(c);
         }
         if (c->worker->draining) { /* its source is closing: nothing new may reach DynamoDB */
-            http_respond_error(&c->ex, 503, "backend_unavailable", "the service is shutting down; retry", NULL);
-            c->ex.resp.retry_after = 1;
+            errors_respond(&c->ex, ERR_BACKEND_UNAVAILABLE, "the service is shutting down; retry", NULL);
+            http_response_add_header(&c->ex.resp, "Retry-After", "1");
             return queue_response(c);
         }
         app_handle(c->worker->app, &c->ex);
@@ -347,7 +366,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
             return MHD_YES; /* suspended; MHD calls again once finish_exchange resumes it */
     }
     if (c->ex.resp.status == 0) {
-        http_respond_error(&c->ex, 500, "internal_error", "internal error", NULL);
+        errors_respond(&c->ex, ERR_INTERNAL, "internal error", NULL);
         log_request(LOG_ERROR, c->request_id, "no response was produced");
     }
     return queue_response(c);
@@ -359,13 +378,21 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     struct conn *c = *con_cls;
     if (c == NULL)
         return;
-    if (log_enabled(LOG_INFO) && c->ex.req.path != NULL) {
+    if (c->ex.req.path != NULL) {
         struct timespec end;
         clock_gettime(CLOCK_MONOTONIC, &end);
-        double ms = (double)(end.tv_sec - c->start.tv_sec) * 1e3 + (double)(end.tv_nsec - c->start.tv_nsec) / 1e6;
-        log_append(&c->worker->access_log, LOG_INFO, "request_id=%s method=%s route=%s status=%d ms=%.2f%s",
-                   c->request_id, http_method_name(c->ex.req.method), c->ex.route ? c->ex.route : "-", c->ex.resp.status, ms,
-                   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+        int64_t us = (int64_t)(end.tv_sec - c->start.tv_sec) * 1000000 + (end.tv_nsec - c->start.tv_nsec) / 1000;
+        metrics_http_done(c->worker->app->metrics_worker, c->ex.route_id, c->ex.req.method, c->ex.resp.status, us);
+        struct log_access line = {
+            .request_id = c->request_id, .method = http_method_name(c->ex.req.method), .route = c->ex.route,
+            .status = c->ex.resp.status, .duration_us = us, .bytes_out = c->ex.resp.body_len,
+            .remote_addr = c->peer != NULL && c->peer->addr_text[0] != '\0' ? c->peer->addr_text : NULL,
+            .user_agent = c->user_agent, .user_agent_len = c->user_agent_len,
+            .trace_id = c->trace_id[0] != '\0' ? c->trace_id : NULL,
+            .principal = c->ex.principal[0] != '\0' ? c->ex.principal : NULL,
+            .aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK, .calls = &c->ex.calls,
+        };
+        log_access_append(&c->worker->access_log, &line);
     }
     struct peer *peer = c->peer;
     release_request(c);
@@ -393,6 +420,7 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
         if (peer->current != NULL) /* a request MHD dropped without completing it */
             release_request(peer->current);
         edge_remove(&w->edge, &peer->edge);
+        metrics_add(&w->app->metrics_worker->connections_down, 1);
         if (peer->counted)
             edge_addrs_release(&w->server->addrs, peer->addr, peer->addr_len);
         free(peer);
@@ -417,6 +445,9 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
         peer->addr_len = 16;
         memcpy(peer->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
     }
+    if (peer->addr_len > 0) /* once per connection, not per request */
+        inet_ntop(peer->addr_len == 4 ? AF_INET : AF_INET6, peer->addr, peer->addr_text, sizeof peer->addr_text);
+    metrics_add(&w->app->metrics_worker->connections_up, 1);
     /* The address's share first: a client over it must not push another client's connection out. */
     if (edge_addrs_acquire(&w->server->addrs, peer->addr, peer->addr_len) == 0)
         peer->counted = 1;
@@ -445,12 +476,13 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     static const char *const client_caused[] = {
         "Error processing request", "Connection socket is closed", "Socket has been disconnected",
-        "Failed to receive data", "Failed to send data", "Connection reset", "Received HTTP/1.1 request without",
+        "Failed to receive data", "Failed to send", "Connection reset", "Received HTTP/1.1 request without",
         "Received malformed", "Too large value of", "Failed to parse", "Server reached connection limit",
         "Connection was closed", "Not enough memory in pool"};
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\n")] = '\0';
+    log_redact_paths(line); /* "Failed to send ... for the request for `/users/by-email/<email>'" */
     for (size_t i = 0; i < sizeof client_caused / sizeof client_caused[0]; i++) {
         if (strncmp(line, client_caused[i], strlen(client_caused[i])) == 0) {
             log_debug("http: %s", line);

@@ -430,9 +430,22 @@ function usersvcEnv(port, backend) {
   };
 }
 
-async function startUsersvc(backend, tag) {
+// AUTH=jwt: an RS256 key made with openssl, its JWKS in a file (a cached key: no fetches) and one
+// token for every request (usersvc verifies it once per worker, then finds it in the worker's cache).
+let benchToken = "";
+function jwtEnv() {
+  const key = path.join(WORK, "jwt-rsa.pem"), jwks = path.join(WORK, "jwks.json");
+  execFileSync("openssl", ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key], { stdio: "ignore" });
+  const mint = path.join(ROOT, "tests/support/jwtmint.py");
+  fs.writeFileSync(jwks, execFileSync("python3", [mint, "jwks", `${key}:bench`]));
+  const claims = JSON.stringify({ sub: "bench", scope: "users:read users:write", exp: Math.floor(Date.now() / 1000) + 86400 });
+  benchToken = execFileSync("python3", [mint, "sign", key, "RS256", "bench", claims]).toString().trim();
+  return { AUTH: "jwt", JWT_JWKS_FILE: jwks };
+}
+
+async function startUsersvc(backend, tag, extraEnv = null) {
   const port = await freePort();
-  const p = startProc(`usersvc-${tag}`, USERSVC_BIN, [], { env: usersvcEnv(port, backend) });
+  const p = startProc(`usersvc-${tag}`, USERSVC_BIN, [], { env: { ...usersvcEnv(port, backend), ...(extraEnv || {}) } });
   p.port = port;
   p.kind = "usersvc";
   p.backend = backend;
@@ -492,7 +505,8 @@ async function wrk(spec, port, seconds) {
   const script = 'taskset_cmd=(); [ -n "$PIN_CPU" ] && taskset_cmd=(taskset -c "$PIN_CPU"); ' +
     '"${taskset_cmd[@]}" wrk "$@"; rc=$?; echo WRK_TIMES >&2; times >&2; exit $rc';
   const r = await runCmd("bash", ["-c", script, "wrk", ...wrkArgs(spec, port, seconds)], {
-    env: { PIN_CPU: PIN ? CLIENT_CPU : "", BENCH_PATCH_CONTENT_TYPE: patchContentType, BENCH_RUN_ID: `${process.pid}-${++runSeq}` },
+    env: { PIN_CPU: PIN ? CLIENT_CPU : "", BENCH_PATCH_CONTENT_TYPE: patchContentType, BENCH_RUN_ID: `${process.pid}-${++runSeq}`,
+      BENCH_TOKEN: benchToken },
     timeoutMs: (seconds + 30) * 1000,
   });
   const m = r.stdout.match(/^WRK_RESULT (\{.*\})$/m);
@@ -636,6 +650,7 @@ async function measureAll(zero, slow, s, floor) {
     if (floor) await measure(floor, [{ script: "get_by_id", conns: C }], onZero("proxy floor"));
     if (s.usvZ) await measure(s.usvZ, routes(BIG), onZero("usersvc"));
     if (s.usvS) await measure(s.usvS, [{ script: "get_by_id", conns: BIG }], onSlow("usersvc"));
+    if (s.usvJ) await measure(s.usvJ, [{ script: "get_by_id_jwt", conns: C, workload: "get_by_id" }], onZero("usersvc+jwt"));
     return;
   }
   console.log(`slow backend capacity (wrk straight to ${slow.label}):`);
@@ -643,6 +658,11 @@ async function measureAll(zero, slow, s, floor) {
   console.log(`GET by id, ${C} connections: direct backend, nginx proxy floor, peer, usersvc, x${REPS}:`);
   await alternate([[zero, { script: "ddb_getitem", conns: C }, direct], [floor, { script: "get_by_id", conns: C }, onZero("proxy floor")],
     [s.peerZ, { script: "get_by_id", conns: C }, onZero("peer")], [s.usvZ, { script: "get_by_id", conns: C }, onZero("usersvc")]]);
+  if (s.usvJ) {
+    console.log(`GET by id, ${C} connections: usersvc with AUTH=none and AUTH=jwt (RS256, cached key), x${REPS}:`);
+    await alternate([[s.usvZ, { script: "get_by_id", conns: C }, onZero("usersvc")],
+      [s.usvJ, { script: "get_by_id_jwt", conns: C, workload: "get_by_id" }, onZero("usersvc+jwt")]]);
+  }
   console.log(`GET by id, 1 connection: direct backend, usersvc x${REPS}; peer once:`);
   await alternate([[zero, { script: "ddb_getitem", conns: 1 }, direct], [s.usvZ, { script: "get_by_id", conns: 1 }, onZero("usersvc")]]);
   await measure(s.peerZ, [{ script: "get_by_id", conns: 1 }], onZero("peer"));
@@ -734,6 +754,22 @@ function computeTargets(zero, slow) {
   v = Number.isFinite(lu) && Number.isFinite(ld) ? lu - ld : null;
   add("added_latency", "added latency: p50 via usersvc - p50 direct to backend, 1 conn", v, "<= 100 us", v !== null && v <= 100, "us",
     `usersvc ${fmt(lu, 0)} us, direct ${fmt(ld, 0)} us`);
+  // Each AUTH=jwt run against the AUTH=none run just before it (alternated, so the host's load is most alike):
+  // the median of those ratios, which a busy neighbour during one pair moves least.
+  const pairs = [];
+  runs.forEach((r, i) => {
+    if (r.server !== "usersvc+jwt" || r.workload !== "get_by_id" || r.connections !== C) return;
+    for (let j = i - 1; j >= 0; j--) {
+      const q = runs[j];
+      if (q.server === "usersvc" && q.workload === "get_by_id" && q.connections === C && q.backend === r.backend) {
+        pairs.push([q.cpu_us_per_req, r.cpu_us_per_req]);
+        break;
+      }
+    }
+  });
+  v = median(pairs.map(([n, j]) => ratio(j, n)).filter((x) => x !== null));
+  add("jwt_overhead", `CPU per GET by id, AUTH=jwt (RS256, cached key) / AUTH=none, ${C} conns, paired runs`, v, "<= 1.05",
+    v !== null && v <= 1.05, "ratio", pairs.map(([n, j]) => `${fmt(j, 1)}/${fmt(n, 1)} us`).join(", "));
   v = uStart?.ok ? uStart.median_us / 1000 : null;
   add("startup", "start-up: exec to first 200 on /readyz (median)", v, "<= 50 ms", v !== null && v <= 50, "ms",
     uStart?.ok ? `runs: ${uStart.ready_us.map((t) => (t / 1000).toFixed(1)).join(", ")} ms` : "");
@@ -830,6 +866,12 @@ async function main() {
   [s.peerZ, s.peerS] = await Promise.all([startPeer(zero, "zero"), startPeer(slow, "slow")]);
   if (!NO_USERSVC) [s.usvZ, s.usvS] = await Promise.all([startUsersvc(zero, "zero"), startUsersvc(slow, "slow")]);
   for (const srv of Object.values(s)) await verifyRoutes(srv);
+  if (!NO_USERSVC) {
+    s.usvJ = await startUsersvc(zero, "jwt", jwtEnv());
+    const auth = { Authorization: `Bearer ${benchToken}` };
+    check("usersvc+jwt GET /users/{id} with the token -> 200", (await request(s.usvJ.port, "GET", `/users/${USER_ID}`, { headers: auth })).status === 200);
+    check("usersvc+jwt GET /users/{id} without a token -> 401", (await request(s.usvJ.port, "GET", `/users/${USER_ID}`)).status === 401);
+  }
   await measureAll(zero, slow, s, floor);
   if (SMOKE) {
     // smoke: idle connections on the same processes, to save starts

@@ -359,6 +359,12 @@ rand_uuid() {
 	fi
 }
 
+# log_lines LOG JQ_FILTER: runs the filter on each JSON line of a service log (LOG_FORMAT=json, the
+# default); lines that are not JSON (a sanitizer's report) are skipped. Prints jq's raw output.
+log_lines() {
+	jq -Rr "fromjson? | $2" "$1"
+}
+
 # Start a service instance: start_service LOGFILE VAR=VALUE...  (BIN from E2E_BIN)
 # Sets SVC_PID (do not call it in $(...): the shell that waits must be the parent).
 # The pid is also registered in $E2E_TMP/pids so run.sh's cleanup kills it too.
@@ -372,7 +378,7 @@ start_service() {
 	fi
 	local a
 	for a in "$@"; do # what run.sh's log audit looks for: this log, and the secrets it was given
-		case $a in AWS_SECRET_ACCESS_KEY=* | AWS_SESSION_TOKEN=*) printf '%s\n' "${a#*=}" >>"$E2E_TMP/secrets" ;; esac
+		case $a in AWS_SECRET_ACCESS_KEY=* | AWS_SESSION_TOKEN=* | JWT_SECRET=*) printf '%s\n' "${a#*=}" >>"$E2E_TMP/secrets" ;; esac
 	done
 	printf '%s\n' "$log" >>"$E2E_TMP/service-logs"
 	"${pdeath[@]}" env "$@" "$E2E_BIN" >"$log" 2>&1 </dev/null &

@@ -69,8 +69,9 @@ fi
 # one written at exit (no line would count the last window otherwise), account
 # for every request exactly.
 if [[ -n $up ]]; then
-	written=$(grep -cE ' request_id=[^ ]+ backend unavailable: ' "$log")
-	messages=$(grep -E ' request_id=[^ ]+ backend unavailable: ' "$log" | sed -E 's/.* request_id=[^ ]+ //' | sort -u)
+	outage_lines=$(log_lines "$log" 'select(.requestId != null and (.msg | startswith("backend unavailable: "))) | .msg')
+	written=$(grep -c . <<<"$outage_lines")
+	messages=$(sort -u <<<"$outage_lines")
 	repeated=$(grep -oE 'repeated [0-9]+ times in the last [0-9]+ s: backend unavailable: ' "$log" |
 		awk '{ n += $2 } END { print n + 0 }')
 	REQ_DESC="the dead-backend instance log" STATUS="" BODY="$(grep -E 'backend unavailable' "$log" | head -n 5)"

@@ -168,9 +168,12 @@ if up html500; then
 	check "html500: the fake saw exactly 4 GetItem requests (1 + 3 retries), saw $n" test "$n" = 4
 	rid=$(hdr X-Request-Id)
 	sleep 0.1
-	line=$(grep -F -- "request_id=$rid " "${S_LOG[html500]}")
+	line=$(grep -F -- "\"requestId\":\"$rid\"" "${S_LOG[html500]}")
 	check "html500: the log line of $rid says what came back: 'no error code, HTTP 500, text/html' (got '$line')" \
 		grep -qF "backend unavailable: no error code, HTTP 500, text/html" <<<"$line"
+	calls=$(log_lines "${S_LOG[html500]}" "select(.msg == \"request\" and .requestId == \"$rid\") | .ddb | tojson")
+	check "html500: the access line of $rid names the GetItem, its outcome and its 3 retries (got '$calls')" \
+		test "$calls" = '[{"op":"GetItem","outcome":"unavailable","retries":3,"requestId":"FAKE0000000000000000000000000000000000000000000000"}]'
 fi
 
 # ---- forbidden403: a proxy's HTML 403 without __type: 502, status in the log ----
@@ -184,7 +187,7 @@ if up forbidden403; then
 		bash -c '! grep -qiE "<html|Forbidden|blocked" <<<"$1"' _ "$BODY"
 	rid=$(hdr X-Request-Id)
 	sleep 0.1
-	line=$(grep -F -- "request_id=$rid " "${S_LOG[forbidden403]}")
+	line=$(grep -F -- "\"requestId\":\"$rid\"" "${S_LOG[forbidden403]}")
 	check "forbidden403: the log line of $rid has 'no error code, HTTP 403, text/html' (got '$line')" \
 		grep -qF "bad backend response: no error code, HTTP 403, text/html" <<<"$line"
 	check "forbidden403: the log never echoes the proxy's page" \
@@ -240,7 +243,7 @@ if up badcrc; then
 	sleep 0.1
 	check "badcrc: the log line of $rid says the answer failed its x-amz-crc32 check" \
 		grep -qF "bad backend response: DynamoDB response failed its x-amz-crc32 check (HTTP 200" \
-		<(grep -F -- "request_id=$rid " "${S_LOG[badcrc]}")
+		<(grep -F -- "\"requestId\":\"$rid\"" "${S_LOG[badcrc]}")
 fi
 
 # ---- itemsize: 413 item_too_large on writes ----------------------------------

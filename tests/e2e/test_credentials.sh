@@ -55,7 +55,7 @@ cr_ready() {
 # cr_provider_line NAME PROVIDER: the start-up line names the provider and a key id, nothing else secret.
 cr_provider_line() {
 	check "$1: log names provider $2 and its access key id" \
-		grep -qE "info credentials from $2: access key id [A-Z0-9]{16,}" "$CR_LOG"
+		grep -qE "\"level\":\"info\",\"msg\":\"credentials from $2: access key id [A-Z0-9]{16,}" "$CR_LOG"
 }
 
 cr_stop() {
@@ -234,7 +234,7 @@ EOS
 fi
 
 # ---- non-local endpoint and no provider: start-up fails with one line naming what was tried -------
-cr_start none AWS_ENDPOINT_URL_DYNAMODB=https://dynamodb.eu-west-1.amazonaws.com AWS_REGION=eu-west-1 \
+cr_start none AWS_ENDPOINT_URL_DYNAMODB=https://dynamodb.eu-west-1.amazonaws.com AWS_REGION=eu-west-1 AUTH=none \
 	AWS_EC2_METADATA_DISABLED=true
 for ((i = 0; i < 50; i++)); do kill -0 "$CR_PID" 2>/dev/null || break; sleep 0.1; done
 wait "$CR_PID" 2>/dev/null

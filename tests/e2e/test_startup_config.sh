@@ -40,7 +40,7 @@ check "the refusal is one line naming ALLOW_INSECURE_ENDPOINT=true and the endpo
 check "the refusal does not echo the credentials" \
 	bash -c '[[ $1 != *AKIAEXAMPLESTARTUP* && $1 != *startup/secret* ]]' _ "$REFUSED_LOG"
 
-start_refused no-creds AWS_ENDPOINT_URL_DYNAMODB="$insecure" AUTO_CREATE_TABLE=false ALLOW_INSECURE_ENDPOINT=true
+start_refused no-creds AWS_ENDPOINT_URL_DYNAMODB="$insecure" AUTO_CREATE_TABLE=false ALLOW_INSECURE_ENDPOINT=true AUTH=none
 check "plain http to $insecure without credentials: exit status 2, no dummy ones (got $REFUSED_STATUS)" \
 	test "$REFUSED_STATUS" = 2
 check "that refusal names AWS_ACCESS_KEY_ID" bash -c '[[ $1 == *AWS_ACCESS_KEY_ID* ]]' _ "$REFUSED_LOG"

@@ -42,10 +42,10 @@ json_t *fake_check_json(const char *text, size_t len)
     return v;
 }
 
-/* Stands in for ddb.c's: the same text is written (json_write_value), and it
+/* The fake app's send (app_send_fn): the text ddb.c would write (json_write_value)
  * must be exactly json_dumps' text and parse back to the request. */
-int ddb_send(struct ddb_client *client, const char *operation, json_t *request, ddb_callback *callback,
-             void *ctx)
+static int fake_send(void *send_ctx, const char *operation, json_t *request, struct log_calls *calls,
+                     ddb_callback *callback, void *ctx)
 {
     FAKE_ASSERT(request != NULL && strlen(operation) < sizeof pending[0].operation);
     struct buf text = BUF_INIT;
@@ -109,7 +109,8 @@ static void finish(struct http_exchange *ex)
 void fake_app_handle(const struct fake_request *req, fake_answer *answer, void *ctx, struct http_response *resp)
 {
     static struct config cfg = {.table = "users", .email_index = "email-index", .cursor_key = FAKE_CURSOR_KEY};
-    static const struct app app = {&cfg, NULL, {"users", "email-index"}};
+    static const struct app app = {.cfg = &cfg, .table = {"users", "email-index"}, .send = fake_send,
+                                   .now_ms = op_clock_realtime, .new_id = op_uuid_random};
     log_set_level(LOG_OFF);
 
     struct fake_exchange fx = {.req = req};
@@ -142,6 +143,7 @@ void fake_app_handle(const struct fake_request *req, fake_answer *answer, void *
         json_decref(fake_check_json(r->body, r->body_len));
     }
     if (r->status == 405 || req->method == HTTP_OPTIONS)
-        FAKE_ASSERT(r->status == 404 || (r->allow != NULL && strstr(r->allow, "OPTIONS") != NULL));
+        FAKE_ASSERT(r->status == 404 || (http_response_header(r, "Allow") != NULL &&
+                                              strstr(http_response_header(r, "Allow"), "OPTIONS") != NULL));
     *resp = *r;
 }

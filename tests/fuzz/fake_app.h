@@ -1,6 +1,6 @@
 /* fake_app: drives app_handle (router, handlers, model, writers) the way the
- * server does, with no sockets and no DynamoDB: fake_app.c defines ddb_send,
- * so the harnesses link every library object but ddb.o, server.o and main.o.
+ * server does, with no sockets and no DynamoDB: its struct app sends through
+ * fake_send, so the harnesses link every library object but ddb.o, server.o and main.o.
  * Each DynamoDB request a handler sends is checked (its JSON text is what
  * json_dumps writes and parses back to the same tree) and answered by the
  * harness. Single-threaded, like a libFuzzer run. */

@@ -45,8 +45,10 @@ usersvc on $base — try, in another terminal:
   curl -s $base/users/by-email/ada@example.com
   curl -s -X PATCH $base/users/<id> -H 'Content-Type: application/json' -d '{"title":"Countess"}'
   curl -s -X DELETE $base/users/<id>
+  curl -s $base/metrics
 Ctrl-C stops it.
 MSG
-PORT=$port "$bin" &
+# At a terminal the log is for reading: text unless LOG_FORMAT says otherwise (the service's default is json).
+PORT=$port LOG_FORMAT=${LOG_FORMAT:-text} "$bin" &
 svc=$!
 wait "$svc"

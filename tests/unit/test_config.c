@@ -47,6 +47,7 @@ static void test_defaults(void)
     CHECK_STR_EQ(cfg.secret_access_key, "secret/key+1");
     CHECK(cfg.session_token == NULL);
     CHECK_INT_EQ(cfg.log_level, LOG_INFO);
+    CHECK_INT_EQ(cfg.log_format, LOG_FORMAT_JSON);
     CHECK(cfg.threads >= 1);
     CHECK(cfg.connect_timeout_ms > 0 && cfg.timeout_ms > 0);
     config_clean_up(&cfg);
@@ -66,6 +67,7 @@ static void test_settings(void)
                             {"CURSOR_SECRET", "s3cret"},
                             {"AWS_SESSION_TOKEN", "tok"},
                             {"LOG_LEVEL", "debug"},
+                            {"LOG_FORMAT", "text"},
                             {"AUTO_CREATE_TABLE", "true"}}};
     struct config cfg;
     struct buf err = BUF_INIT;
@@ -79,6 +81,7 @@ static void test_settings(void)
     CHECK_STR_EQ(cfg.cursor_key, "s3cret");
     CHECK_STR_EQ(cfg.session_token, "tok");
     CHECK_INT_EQ(cfg.log_level, LOG_DEBUG);
+    CHECK_INT_EQ(cfg.log_format, LOG_FORMAT_TEXT);
     CHECK_INT_EQ(cfg.auto_create_table, 1);
     config_clean_up(&cfg);
 
@@ -461,6 +464,8 @@ static void test_errors(void)
     expect_error(&only_id_local, "AWS_SECRET_ACCESS_KEY", __LINE__);
     struct fake_env loud = {{CREDS, {"LOG_LEVEL", "loud"}}};
     expect_error(&loud, "LOG_LEVEL", __LINE__);
+    struct fake_env yaml = {{CREDS, {"LOG_FORMAT", "yaml"}}};
+    expect_error(&yaml, "LOG_FORMAT", __LINE__);
     struct fake_env table = {{CREDS, {"TABLE_NAME", "a b"}}};
     expect_error(&table, "TABLE_NAME", __LINE__);
     struct fake_env region = {{CREDS, {"AWS_REGION", "EU/West"}}};

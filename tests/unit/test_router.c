@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
 #include "check.h"
 
 static void h_health(const struct app *app, struct http_exchange *ex, const struct route_params *params) {}
@@ -341,6 +342,16 @@ static void test_query_param(void)
     expect_query("cursor=abc=def", "cursor", "abc=def", 0);
 }
 
+/* The app's own table: each pattern's template ("/users/{id}") is what the log and the metrics name. */
+static void test_app_route_templates(void)
+{
+    char why[160] = "";
+    CHECK_INT_EQ(app_routes_check(why, sizeof why), 0);
+    CHECK_STR_EQ(why, "");
+    CHECK(app_route_templates[0] == NULL);
+    CHECK(app_route_count <= METRICS_MAX_ROUTES);
+}
+
 int main(void)
 {
     RUN(test_found_and_params);
@@ -352,5 +363,6 @@ int main(void)
     RUN(test_allow_header);
     RUN(test_percent_decode);
     RUN(test_query_param);
+    RUN(test_app_route_templates);
     return check_summary();
 }
