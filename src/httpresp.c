@@ -235,14 +235,12 @@ static size_t feed_head(struct httpresp *r, const char *data, size_t len, enum h
         return 0;
     }
     size_t from = old > 3 ? old - 3 : 0;
-    for (size_t i = from; i + 3 < r->head.len; i++) {
-        const char *h = r->head.data + i;
-        if (h[0] == '\r' && h[1] == '\n' && h[2] == '\r' && h[3] == '\n') {
-            size_t end = i + 4;
-            buf_truncate(&r->head, end);
-            *state = parse_head(r);
-            return end - old;
-        }
+    const char *blank = r->head.len > from ? memmem(r->head.data + from, r->head.len - from, "\r\n\r\n", 4) : NULL;
+    if (blank != NULL) {
+        size_t end = (size_t)(blank - r->head.data) + 4;
+        buf_truncate(&r->head, end);
+        *state = parse_head(r);
+        return end - old;
     }
     if (r->head.len >= r->max_head)
         *state = fail(r, HTTPRESP_TOO_LARGE, "the response head is over the size limit");
