@@ -10,6 +10,7 @@ WORKDIR /src
 COPY Makefile ./
 COPY include ./include
 COPY src ./src
+COPY config/openapi.json ./config/openapi.json
 ARG VERSION=container
 RUN make VERSION=$VERSION build/usersvc
 

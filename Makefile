@@ -34,11 +34,12 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Debian packages the build, the tests and `make run` need.
+# chromium: the browser tests/e2e/test_browser.sh drives (node and npm: from the machine, or Debian's).
 DEB_PACKAGES := gcc make pkg-config libmicrohttpd-dev libcurl4-openssl-dev libssl-dev \
                 libjansson-dev uuid-dev libmimalloc-dev curl jq python3 clang-14 libclang-rt-14-dev \
-                prometheus
+                prometheus chromium
 
-.PHONY: all deps test test-once unit e2e bench bench-smoke callgrind fuzz fuzz-smoke run clean valgrind lint format compdb
+.PHONY: all deps test test-once unit e2e contract bench bench-smoke callgrind fuzz fuzz-smoke run clean valgrind lint format compdb
 
 all: $(BUILD)/usersvc
 
@@ -51,6 +52,14 @@ $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# The OpenAPI document (config/openapi.json) is assembled into openapi.o with .incbin; its ETag is
+# a hash of its bytes, so both change exactly when the document does.
+OPENAPI_DOC := config/openapi.json
+OPENAPI_DEFS = -DOPENAPI_FILE='"$(OPENAPI_DOC)"' \
+               -DOPENAPI_ETAG='"$(shell sha256sum $(OPENAPI_DOC) | cut -c1-16)"'
+$(BUILD)/obj/openapi.o: CFLAGS += $(OPENAPI_DEFS)
+$(BUILD)/obj/openapi.o: $(OPENAPI_DOC)
+
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS)
@@ -58,6 +67,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 # Installs what is missing (as root), or prints the exact command to run.
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \
@@ -70,10 +80,33 @@ deps:
 unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)
 
-e2e: $(BUILD)/usersvc
-	@tests/e2e/run.sh $(BUILD)/usersvc
+# The contract (config/openapi.json): @redocly/cli lints it (recommended-strict: warnings fail
+# too) and the exchange checker proves on fixtures that it catches what it must. node_modules
+# comes from tests/contract/package-lock.json with `npm ci`.
+CONTRACT_DEPS := tests/contract/node_modules/.package-lock.json
+$(CONTRACT_DEPS): tests/contract/package-lock.json
+	@command -v npm >/dev/null || { echo "contract: node and npm are required (apt-get install nodejs npm)"; exit 1; }
+	cd tests/contract && npm ci --no-audit --no-fund --loglevel=error
 
-test-once: unit e2e
+# The normal flavour's e2e run includes the browser test, whose driver (playwright-core, exactly as
+# locked; it downloads no browser) is installed under tests/browser/ when missing or out of date.
+BROWSER_MODULES := tests/browser/node_modules/.package-lock.json
+
+$(BROWSER_MODULES): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+
+# The normal flavour's e2e run records the main service's traffic and checks it against the
+# OpenAPI document (E2E_CONTRACT=1, README: Tests); the sanitized flavours run without the proxy.
+e2e: $(BUILD)/usersvc $(if $(SANITIZE),,$(CONTRACT_DEPS) $(BROWSER_MODULES))
+	@E2E_CONTRACT=$(if $(SANITIZE),0,1) tests/e2e/run.sh $(BUILD)/usersvc
+
+test-once: unit $(if $(SANITIZE),,contract) e2e
+
+contract: $(CONTRACT_DEPS)
+	@cd tests/contract && if node_modules/.bin/redocly lint --format=stylish ../../config/openapi.json >lint.out 2>&1; \
+	  then rm -f lint.out; echo "contract lint: 1 passed, 0 failed"; \
+	  else cat lint.out; rm -f lint.out; echo "contract lint: 0 passed, 1 failed"; exit 1; fi
+	@node tests/contract/check_exchanges.mjs --self-test config/openapi.json
 
 # The benchmark against the Express + AWS SDK peer (README: Performance). Not part of `make test`,
 # which runs it only in smoke mode: a few seconds, every answer 2xx, no timing asserted.
@@ -104,6 +137,9 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuz
 $(FUZZ_BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/obj/openapi.o: FUZZ_CFLAGS += $(OPENAPI_DEFS)
+$(FUZZ_BUILD)/obj/openapi.o: $(OPENAPI_DOC)
 
 $(FUZZ_BUILD)/obj/fake_app.o: tests/fuzz/fake_app.c
 	@mkdir -p $(@D)

@@ -6,7 +6,7 @@
  * two dots is a JWT (when jwt is on), anything else an API key (when api-key
  * is on); X-Api-Key always holds an API key. Reads need SCOPE_READ or
  * SCOPE_WRITE, writes SCOPE_WRITE. With RATE_LIMIT, each principal ("jwt:"
- * sub or "key:" name) has its own token bucket, per replica.
+ * sub as sent, or "key:" name) has its own token bucket, per replica.
  *
  * The process shares one struct auth (immutable, its key store and rate limit
  * are thread-safe); each worker has a struct auth_worker, a small cache of the
@@ -70,7 +70,7 @@ struct auth_decision {
     const char *message;     /* the JSON error's message (static); NULL with AUTH_ALLOW */
     char www_authenticate[192]; /* the header's value, "" for none */
     int retry_after;         /* 429: seconds */
-    char principal[272];     /* "sub" or the key's name when authenticated, else "" */
+    char principal[272];     /* the key's name, or "sub" in printable ASCII ('_' for others), else "" */
 };
 
 /* Decides one request. authorization and api_key are the header values (NULL when absent). */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "cors.h"
 
 struct config {
     char *host;   /* listen address */
@@ -32,7 +33,8 @@ struct config {
     long connect_timeout_ms; /* per attempt */
     long timeout_ms;         /* whole DynamoDB operation, retries included */
     int threads;             /* worker threads (HTTP and DynamoDB each) */
-    char *cors_origin;
+    struct cors cors;        /* CORS_ALLOW_ORIGINS (or its old name), CORS_ALLOW_CREDENTIALS */
+    int cors_old_name;       /* read from CORS_ALLOW_ORIGIN: main says it is deprecated */
     char *cursor_key;        /* CURSOR_SECRET, or the table name */
     int log_level;
     int log_format; /* enum log_format */

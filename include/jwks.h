@@ -58,6 +58,10 @@ int jwks_store_initial_fetch(struct jwks_store *store, long timeout_ms);
  * JWKS_MIN_MAX_AGE_S for no-cache and no-store. Pure. */
 long jwks_max_age(const char *cache_control);
 
+/* A new copy of url fit for a log: scheme://host[:port]/path, without user info, query or fragment (any of which
+ * may hold a credential). NULL when memory runs out. Pure. */
+char *jwks_url_for_logs(const char *url);
+
 /* Frees the store; no fetch may be in flight (the loop stopped first). Accepts NULL. */
 void jwks_store_free(struct jwks_store *store);
 

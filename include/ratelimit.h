@@ -14,6 +14,7 @@
 
 #define RATELIMIT_SHARDS 16
 #define RATELIMIT_PER_SHARD 256
+#define RATELIMIT_MAX_WAIT_S 86400 /* the longest Retry-After given, however slow the rate */
 
 /* Parses "rate,burst" (or "rate": burst = rate); rate > 0 up to 1e6, burst >= 1. Returns 0 or -1 with a line in err. */
 int ratelimit_parse(const char *text, double *rate, double *burst, struct buf *err);
@@ -23,8 +24,8 @@ struct ratelimit;
 struct ratelimit *ratelimit_new(double rate, double burst);
 
 /* Takes one token from key's bucket at now_ms (monotonic). Returns 0 when
- * allowed, else the whole seconds (at least 1) until a token is there: the
- * Retry-After value. Any thread. */
+ * allowed, else the whole seconds (at least 1, at most RATELIMIT_MAX_WAIT_S)
+ * until a token is there: the Retry-After value. Any thread. */
 int ratelimit_take(struct ratelimit *rl, const char *key, int64_t now_ms);
 
 void ratelimit_free(struct ratelimit *rl);

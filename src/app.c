@@ -10,6 +10,7 @@
 #include "creds.h"
 #include "errors.h"
 #include "log.h"
+#include "openapi.h"
 #include "readycache.h"
 #include "router.h"
 #include "users.h"
@@ -20,6 +21,7 @@ static const struct route routes[] = {
     {HTTP_GET, "/healthz", health},
     {HTTP_GET, "/readyz", ready},
     {HTTP_GET, "/metrics", metrics},
+    {HTTP_GET, "/openapi.json", openapi_serve},
     {HTTP_GET, "/users", users_list},
     {HTTP_POST, "/users", users_create},
     {HTTP_GET, "/users/by-email/:email", users_by_email},
@@ -29,11 +31,11 @@ static const struct route routes[] = {
 };
 
 /* Each route's template id (its index in app_route_templates); test_app checks that the two agree. */
-static const unsigned char route_ids[] = {1, 2, 3, 4, 4, 5, 6, 6, 6};
+static const unsigned char route_ids[] = {1, 2, 3, 7, 4, 4, 5, 6, 6, 6};
 _Static_assert(sizeof route_ids == sizeof routes / sizeof routes[0], "one template id per route");
 
 const char *const app_route_templates[] = {
-    NULL, "/healthz", "/readyz", "/metrics", "/users", "/users/by-email/{email}", "/users/{id}",
+    NULL, "/healthz", "/readyz", "/metrics", "/users", "/users/by-email/{email}", "/users/{id}", "/openapi.json",
 };
 const size_t app_route_count = sizeof app_route_templates / sizeof app_route_templates[0];
 _Static_assert(sizeof app_route_templates / sizeof app_route_templates[0] <= METRICS_MAX_ROUTES,
@@ -167,12 +169,13 @@ static void metrics(const struct app *app, struct http_exchange *ex, const struc
     http_response_add_header(&ex->resp, "Content-Type", METRICS_CONTENT_TYPE);
 }
 
-/* Authentication and scopes before the handler (auth.h): the probes are open, reads need the read scope,
- * writes the write scope. Returns 1 when the handler may run, else 0 with ex answered, before any
+/* Authentication and scopes before the handler (auth.h): the probes, /metrics and /openapi.json are
+ * open, reads need the read scope, writes the write scope. Returns 1 when the handler may run, else 0 with ex answered, before any
  * DynamoDB call. */
 static int authorized(const struct app *app, struct http_exchange *ex, const struct route *route)
 {
-    if (app->auth == NULL || route->handler == health || route->handler == ready || route->handler == metrics)
+    if (app->auth == NULL || route->handler == health || route->handler == ready || route->handler == metrics ||
+        route->handler == openapi_serve)
         return 1;
     enum auth_need need = (ex->req.method & (HTTP_GET | HTTP_HEAD)) ? AUTH_READ : AUTH_WRITE;
     struct auth_decision d;

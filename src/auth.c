@@ -27,7 +27,7 @@ struct cached_token {
     int64_t exp;
     uint64_t generation; /* of the key set it was verified with */
     int can;
-    char principal[JWT_MAX_SUB + 1];
+    char sub[JWT_MAX_SUB + 1]; /* as the token has it */
 };
 
 struct auth_worker {
@@ -198,8 +198,21 @@ static void invalid_token(struct auth_decision *d, const char *why)
     d->principal[0] = '\0';
 }
 
-/* The JWT path. Returns the scopes mask, or -1 after refusing. */
-static int check_jwt(struct auth_worker *w, const char *token, size_t len, struct auth_decision *d)
+/* A sub as the access log's principal field: printable ASCII only, so neither a C1 control (U+0085 ends a line
+ * for some readers), a bidi override, a space nor a quote reaches the log; anything else is written as '_'. */
+static void principal_for_log(char *out, const char *sub)
+{
+    size_t i = 0;
+    for (; sub[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)sub[i];
+        out[i] = c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' ? '_' : (char)c;
+    }
+    out[i] = '\0';
+}
+
+/* The JWT path: sub gets the token's sub as it is (JWT_MAX_SUB + 1 bytes). Returns the scopes mask, or -1 after
+ * refusing. */
+static int check_jwt(struct auth_worker *w, const char *token, size_t len, char *sub, struct auth_decision *d)
 {
     struct auth *a = w->auth;
     jwks_store_poll(a->keys);
@@ -210,7 +223,8 @@ static int check_jwt(struct auth_worker *w, const char *token, size_t len, struc
     if (slot->token != NULL && slot->hash == h && slot->len == len && slot->generation == w->generation &&
         memcmp(slot->token, token, len) == 0) {
         if (now <= slot->exp + a->policy.leeway_s) {
-            memcpy(d->principal, slot->principal, sizeof slot->principal);
+            memcpy(sub, slot->sub, sizeof slot->sub);
+            principal_for_log(d->principal, sub);
             return slot->can;
         }
         invalid_token(d, jwt_status_text(JWT_EXPIRED));
@@ -226,18 +240,15 @@ static int check_jwt(struct auth_worker *w, const char *token, size_t len, struc
         return -1;
     }
     int can = scopes_can(a, claims.scopes);
-    /* A principal is written in the access log as one field. */
-    size_t n = strlen(claims.sub);
-    for (size_t i = 0; i < n; i++)
-        d->principal[i] = claims.sub[i] == ' ' || claims.sub[i] == '"' ? '_' : claims.sub[i];
-    d->principal[n] = '\0';
+    memcpy(sub, claims.sub, sizeof claims.sub);
+    principal_for_log(d->principal, sub);
     char *copy = malloc(len);
     if (copy != NULL) {
         free(slot->token);
         memcpy(copy, token, len);
         *slot = (struct cached_token){.hash = h, .len = len, .token = copy, .exp = claims.exp,
                                       .generation = w->generation, .can = can};
-        memcpy(slot->principal, d->principal, n + 1);
+        memcpy(slot->sub, sub, sizeof slot->sub);
     }
     jwt_claims_clean_up(&claims);
     return can;
@@ -279,6 +290,7 @@ void auth_check(struct auth_worker *w, const char *authorization, const char *ap
         return;
     }
     int can;
+    char sub[JWT_MAX_SUB + 1] = "";
     const char *kind = "key";
     if (api_key != NULL) {
         if (!(a->modes & AUTH_API_KEY)) {
@@ -292,7 +304,7 @@ void auth_check(struct auth_worker *w, const char *authorization, const char *ap
         int looks_jwt = dot != NULL && memchr(dot + 1, '.', len - (size_t)(dot + 1 - bearer)) != NULL;
         if ((a->modes & AUTH_JWT) && (looks_jwt || !(a->modes & AUTH_API_KEY))) {
             kind = "jwt";
-            can = check_jwt(w, bearer, len, d);
+            can = check_jwt(w, bearer, len, sub, d);
         }
         else if (a->modes & AUTH_API_KEY)
             can = check_api_key(w, bearer, len, d);
@@ -308,8 +320,8 @@ void auth_check(struct auth_worker *w, const char *authorization, const char *ap
     if (can < 0)
         return;
     if (a->limit != NULL) {
-        char key[sizeof d->principal + 8];
-        snprintf(key, sizeof key, "%s:%s", kind, d->principal); /* a sub never shares a key's bucket */
+        char key[sizeof d->principal + 8]; /* by the sub as sent, not as logged: "a b" and "a_b" are two buckets */
+        snprintf(key, sizeof key, "%s:%s", kind, kind[0] == 'j' ? sub : d->principal); /* never a key's bucket */
         int wait = ratelimit_take(a->limit, key, a->mono_ms());
         if (wait > 0) {
             refuse(d, AUTH_LIMITED, "too many requests from this principal; retry later");

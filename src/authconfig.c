@@ -181,10 +181,12 @@ void authconfig_describe(const struct authconfig *ac, struct buf *out)
     }
     buf_printf(out, "authentication:");
     if (ac->modes & AUTH_JWT) {
+        char *url = ac->jwks_url != NULL ? jwks_url_for_logs(ac->jwks_url) : NULL; /* no credential it may hold */
         buf_printf(out, " jwt (%zu static keys%s%s, iss %s, aud %s, leeway %ld s)",
-                   ac->static_keys != NULL ? ac->static_keys->n : 0, ac->jwks_url != NULL ? ", JWKS from " : "",
-                   ac->jwks_url != NULL ? ac->jwks_url : "", ac->issuer != NULL ? ac->issuer : "not checked",
+                   ac->static_keys != NULL ? ac->static_keys->n : 0, url != NULL ? ", JWKS from " : "",
+                   url != NULL ? url : "", ac->issuer != NULL ? ac->issuer : "not checked",
                    ac->audience != NULL ? ac->audience : "not checked", ac->leeway_s);
+        free(url);
     }
     if (ac->modes & AUTH_API_KEY)
         buf_printf(out, "%s api-key (%zu keys)", ac->modes & AUTH_JWT ? "," : "", ac->apikeys->n);
@@ -205,6 +207,11 @@ struct auth *authconfig_build(struct authconfig *ac, struct credsio *io)
     struct apikeys *apikeys = ac->apikeys;
     ac->apikeys = NULL;
     struct ratelimit *limit = ac->rate_limited ? ratelimit_new(ac->rate, ac->burst) : NULL;
+    if (ac->rate_limited && limit == NULL) { /* out of memory: never serve without the configured limit */
+        jwks_store_free(keys);
+        apikeys_free(apikeys);
+        return NULL;
+    }
     return auth_new(&(struct auth_options){
         .modes = ac->modes, .scope_read = ac->scope_read, .scope_write = ac->scope_write,
         .policy = {.issuer = ac->issuer, .audience = ac->audience, .leeway_s = ac->leeway_s},

@@ -99,6 +99,8 @@ static int plain_http_elsewhere(const char *url)
         return 0;
     const char *host = url + 7;
     size_t len = strcspn(host, "/?#"), host_only = len;
+    if (memchr(host, '@', len) != NULL)
+        return 1; /* user info: "http://localhost:80@elsewhere/" goes to elsewhere */
     const char *end = host[0] == '[' ? memchr(host, ']', len) : memchr(host, ':', len);
     if (end != NULL)
         host_only = (size_t)(end - host) + (host[0] == '[' ? 1 : 0);
@@ -393,8 +395,22 @@ int config_load(struct config *cfg, const char *(*lookup)(const char *name, void
         cfg->threads = (int)n;
     }
 
-    if (set_string(&cfg->cors_origin, (v = env_get(&env, "CORS_ALLOW_ORIGIN")) ? v : "*") != 0 ||
-        set_string(&cfg->cursor_key, (v = env_get(&env, "CURSOR_SECRET")) ? v : cfg->table) != 0)
+    /* CORS_ALLOW_ORIGIN (one origin or *) was the old name: read the same way, deprecated. */
+    const char *origins = env_get(&env, "CORS_ALLOW_ORIGINS"), *old_origin = env_get(&env, "CORS_ALLOW_ORIGIN");
+    if (origins != NULL && old_origin != NULL) {
+        buf_append_str(err, "CORS_ALLOW_ORIGIN is the old name of CORS_ALLOW_ORIGINS: set only CORS_ALLOW_ORIGINS");
+        return -1;
+    }
+    int credentials = 0;
+    if ((v = env_get(&env, "CORS_ALLOW_CREDENTIALS")) != NULL && parse_bool(v, &credentials) != 0) {
+        buf_printf(err, "CORS_ALLOW_CREDENTIALS: '%s' is not true or false", v);
+        return -1;
+    }
+    cfg->cors_old_name = old_origin != NULL;
+    if (cors_parse(&cfg->cors, old_origin != NULL ? "CORS_ALLOW_ORIGIN" : "CORS_ALLOW_ORIGINS",
+                   old_origin != NULL ? old_origin : origins, credentials, err) != 0)
+        return -1;
+    if (set_string(&cfg->cursor_key, (v = env_get(&env, "CURSOR_SECRET")) ? v : cfg->table) != 0)
         goto no_memory;
     cfg->log_format = LOG_FORMAT_JSON;
     if ((v = env_get(&env, "LOG_FORMAT")) != NULL) {
@@ -434,7 +450,7 @@ void config_clean_up(struct config *cfg)
         explicit_bzero(cfg->secret_access_key, strlen(cfg->secret_access_key));
     free(cfg->secret_access_key);
     free(cfg->session_token);
-    free(cfg->cors_origin);
+    cors_clean_up(&cfg->cors);
     if (cfg->cursor_key != NULL)
         explicit_bzero(cfg->cursor_key, strlen(cfg->cursor_key));
     free(cfg->cursor_key);

@@ -59,6 +59,25 @@ long jwks_max_age(const char *cc)
     return age < JWKS_MIN_MAX_AGE_S ? JWKS_MIN_MAX_AGE_S : age > JWKS_MAX_MAX_AGE_S ? JWKS_MAX_MAX_AGE_S : age;
 }
 
+char *jwks_url_for_logs(const char *url)
+{
+    const char *scheme_end = strstr(url, "://");
+    const char *authority = scheme_end != NULL ? scheme_end + 3 : url;
+    size_t authority_len = strcspn(authority, "/?#");
+    const char *host = authority;
+    for (const char *p = authority; p < authority + authority_len; p++)
+        if (*p == '@')
+            host = p + 1; /* the last '@' ends the user info */
+    size_t scheme_len = (size_t)(authority - url), rest = strcspn(host, "?#");
+    char *out = malloc(scheme_len + rest + 1);
+    if (out != NULL) {
+        memcpy(out, url, scheme_len);
+        memcpy(out + scheme_len, host, rest);
+        out[scheme_len + rest] = '\0';
+    }
+    return out;
+}
+
 struct jwks_store *jwks_store_new(const struct jwks_store_options *o)
 {
     struct jwks_store *s = calloc(1, sizeof *s);
@@ -75,7 +94,7 @@ struct jwks_store *jwks_store_new(const struct jwks_store_options *o)
     s->current = s->static_keys != NULL ? jwk_set_ref(s->static_keys) : jwk_set_merge(NULL, NULL);
     if (o->url != NULL) {
         s->url = strdup(o->url);
-        s->url_for_logs = s->url != NULL ? strndup(s->url, strcspn(s->url, "?#")) : NULL;
+        s->url_for_logs = s->url != NULL ? jwks_url_for_logs(s->url) : NULL;
     }
     if (s->current == NULL || (o->url != NULL && (s->url_for_logs == NULL || o->io == NULL))) {
         jwks_store_free(s);
@@ -185,6 +204,8 @@ static void maybe_fetch(struct jwks_store *s, int kid_missing)
     if (go) {
         s->fetching = 1;
         s->last_start_ms = now;
+        /* fetch_ended sets the next; until then jwks_store_poll stays one atomic load, not this lock per request */
+        atomic_store_explicit(&s->due_ms, INT64_MAX, memory_order_relaxed);
     }
     pthread_mutex_unlock(&s->lock);
     if (go && credsio_post(s->io, fetch_task, s) != 0)

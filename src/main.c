@@ -50,7 +50,8 @@ static const char usage[] =
     "      + AWS_ROLE_ARN; AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI; EC2 IMDSv2\n"
     "      (AWS_EC2_METADATA_DISABLED). None yields: local/local for a loopback endpoint, else start-up fails\n"
     "  DYNAMODB_TIMEOUT_MS (5000)  DYNAMODB_CONNECT_TIMEOUT_MS (1000)  THREADS (usable CPUs)\n"
-    "  CORS_ALLOW_ORIGIN (*)  CURSOR_SECRET (the table name)  LOG_LEVEL (info)\n"
+    "  CORS_ALLOW_ORIGINS (unset: no cross-origin access; * or a comma list of scheme://host[:port])\n"
+    "      CORS_ALLOW_CREDENTIALS (false)  CURSOR_SECRET (the table name)  LOG_LEVEL (info)\n"
     "  AUTH (jwt, api-key, both comma separated, or none; unset: none for a loopback endpoint, else start-up fails)\n"
     "      JWT_JWKS_URL, JWT_JWKS_FILE, JWT_PUBLIC_KEY_FILE, JWT_SECRET (HS256)  JWT_ISSUER  JWT_AUDIENCE\n"
     "      JWT_LEEWAY_S (60)  API_KEYS_FILE  SCOPE_READ (users:read)  SCOPE_WRITE (users:write)\n"
@@ -386,6 +387,12 @@ int main(int argc, char **argv)
         .quota = &quota, .max_attempts = cfg.max_attempts,
     };
     log_transport(&cfg, ddb_cfg.proxy);
+    struct buf cors = BUF_INIT;
+    cors_describe(&cfg.cors, &cors);
+    log_info("CORS: %s", buf_cstr(&cors));
+    buf_clean_up(&cors);
+    if (cfg.cors_old_name)
+        log_warn("CORS_ALLOW_ORIGIN is the old name of CORS_ALLOW_ORIGINS, read the same way; rename it");
     /* Start-up paces its own DescribeTable loop: it does not ration its retries, so workers start with a full quota. */
     struct ddb_config startup_cfg = ddb_cfg;
     startup_cfg.quota = NULL;

@@ -114,8 +114,8 @@ int ratelimit_take(struct ratelimit *rl, const char *key, int64_t now_ms)
     int wait = 0;
     if (b->tokens >= 1.0)
         b->tokens -= 1.0;
-    else
-        wait = (int)ceil((1.0 - b->tokens) / rl->rate);
+    else /* in double first: (int) of a wait past INT_MAX is undefined (x86 gives INT_MIN, read as "allowed") */
+        wait = (int)fmin(ceil((1.0 - b->tokens) / rl->rate), RATELIMIT_MAX_WAIT_S);
     pthread_mutex_unlock(&s->lock);
     return wait;
 }

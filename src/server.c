@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cors.h"
 #include "edge.h"
 #include "errors.h"
 #include "log.h"
@@ -219,6 +220,11 @@ static void add_header(struct MHD_Response *r, const char *name, const char *val
         MHD_add_response_header(r, name, value);
 }
 
+static void add_cors_header(void *response, const char *name, const char *value)
+{
+    MHD_add_response_header(response, name, value);
+}
+
 static enum MHD_Result queue_response(struct conn *c)
 {
     const struct config *cfg = c->worker->server->cfg;
@@ -236,17 +242,12 @@ static enum MHD_Result queue_response(struct conn *c)
     if ((resp->body_len > 0 || resp->status >= 400) && http_response_header(resp, "Content-Type") == NULL)
         add_header(r, "Content-Type", "application/json"); /* the body is JSON unless the handler said otherwise */
     add_header(r, "X-Request-Id", c->request_id);
-    add_header(r, "Access-Control-Allow-Origin", cfg->cors_origin);
-    add_header(r, "Access-Control-Expose-Headers", "ETag, Location, Link, X-Request-Id, Retry-After");
-    if (strcmp(cfg->cors_origin, "*") != 0)
-        add_header(r, "Vary", "Origin");
+    /* On every answer, errors and refusals included; a preflight is an OPTIONS the router accepted. */
+    cors_headers(&cfg->cors, MHD_lookup_connection_value(c->connection, MHD_HEADER_KIND, "Origin"),
+                 c->ex.req.method == HTTP_OPTIONS && resp->status == 204 ? http_response_header(resp, "Allow") : NULL,
+                 add_cors_header, r);
     for (size_t i = 0; i < resp->n_headers; i++)
         add_header(r, resp->headers[i].name, resp->headers[i].value);
-    if (c->ex.req.method == HTTP_OPTIONS && resp->status == 204) {
-        add_header(r, "Access-Control-Allow-Methods", http_response_header(resp, "Allow"));
-        add_header(r, "Access-Control-Allow-Headers", "Content-Type, If-Match, If-None-Match, X-Request-Id");
-        add_header(r, "Access-Control-Max-Age", "600");
-    }
     if (c->worker->draining || c->close)
         add_header(r, "Connection", "close"); /* draining: send keep-alive clients to another replica */
     enum MHD_Result ret = MHD_queue_response(c->connection, (unsigned)resp->status, r);

@@ -37,6 +37,7 @@
 #                                   .message a non-empty string,
 #                                   .requestId == the X-Request-Id header
 #   check COND_DESC CMD...          generic: passes when CMD... succeeds
+#   record_through URL              an instance of a test's own joins the contract check (below)
 #   pass MSG / fail MSG             record a result directly
 
 set -u
@@ -56,6 +57,9 @@ if [[ -z ${E2E_RESULTS:-} ]]; then
 fi
 # Test files that set their own EXIT trap must call _e2e_on_exit from it.
 _e2e_on_exit() {
+	local pid
+	for pid in "${RECORD_PIDS[@]}"; do stop_pid "$pid" 5; done # writes their recordings (record_through)
+	RECORD_PIDS=()
 	[[ -n ${E2E_STANDALONE:-} ]] || return 0
 	local p f
 	p=$(grep -c "^PASS" "$E2E_RESULTS")
@@ -420,6 +424,23 @@ start_fake() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# record_through URL: with run.sh's contract check on (E2E_CONTRACT=1), puts a recording proxy
+# (tests/support/record_proxy.py) in front of the instance at URL, so that its exchanges are checked
+# against config/openapi.json like the main service's; sets RECORD_URL to use instead of URL (URL
+# itself when the check is off). _e2e_on_exit stops the proxies, which writes their recordings.
+RECORD_PIDS=()
+record_through() {
+	RECORD_URL=$1
+	[[ ${E2E_CONTRACT:-} == 1 ]] || return 0
+	local name=record-$$-${#RECORD_PIDS[@]}
+	if ! start_fake "$name" record_proxy.py --upstream "${1#http://}" --out "$E2E_TMP/exchanges-$name.jsonl"; then
+		fail "the recording proxy for $1 did not start: $(head -c 300 "$E2E_TMP/$name.stderr")"
+		return 1
+	fi
+	RECORD_PIDS+=("$FAKE_PID")
+	RECORD_URL=http://127.0.0.1:$FAKE_PORT
 }
 
 # stop_pid PID [GRACE_SECONDS]: SIGTERM, wait, then SIGKILL. Returns the exit status.

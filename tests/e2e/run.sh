@@ -13,7 +13,10 @@
 # Env knobs: E2E_VERBOSE=1 prints every passing check; E2E_KEEP_TMP=1 keeps the
 # temp dir (logs); E2E_ONLY=pattern runs only test files whose name contains it;
 # E2E_THREADS=N starts the main service with THREADS=N (make SANITIZE=thread
-# sets 4, so ThreadSanitizer sees several workers on this 2-core host).
+# sets 4, so ThreadSanitizer sees several workers on this 2-core host);
+# E2E_CONTRACT=1 (make e2e in the normal flavour) sends the main service's traffic through
+# tests/support/record_proxy.py and checks every exchange against config/openapi.json afterwards
+# (tests/contract/check_exchanges.mjs; needs tests/contract/node_modules, which make installs).
 # shellcheck disable=SC2317  # functions run from traps
 set -u
 
@@ -40,7 +43,7 @@ E2E_RESULTS=$E2E_TMP/results
 export E2E_TMP E2E_RESULTS E2E_BIN=$BIN
 MOTO_LOG=$E2E_TMP/moto.log
 SVC_LOG=$E2E_TMP/usersvc.log
-MOTO_PID="" SVC_PID="" FINISHED=""
+MOTO_PID="" SVC_PID="" PROXY_PID="" FINISHED=""
 START_TS=$SECONDS
 
 # The service honours the machine's proxies and extra CA bundle (as the SDKs do): every instance of
@@ -118,6 +121,10 @@ cleanup() {
 			SHOW_SVC_LOG=1
 		fi
 		SVC_PID=""
+	fi
+	if [[ -n $PROXY_PID ]]; then
+		kill_wait "$PROXY_PID" 5
+		PROXY_PID=""
 	fi
 	if [[ -n $MOTO_PID ]]; then
 		kill_wait "$MOTO_PID" 5
@@ -223,6 +230,30 @@ if [[ -z $ready ]]; then
 fi
 record PASS "service ready: GET /readyz answered 200 ($((20 - deadline + SECONDS))s)"
 
+# ---- the contract: the main service's traffic through the recording proxy ------------------
+# BASE_URL points at the proxy; SERVICE_URL stays the service itself, for the edge tests whose
+# requests are deliberately not HTTP the proxy could split (raw framing attacks). Instances that
+# tests start on their own ports are recorded only when the test asks (record_through, lib.sh).
+export SERVICE_URL=$BASE_URL
+EXCHANGES=$E2E_TMP/exchanges.jsonl
+if [[ ${E2E_CONTRACT:-} == 1 ]]; then
+	python3 "$ROOT/tests/support/record_proxy.py" --host 127.0.0.1 --port 0 --upstream "127.0.0.1:$SVC_PORT" \
+		--out "$EXCHANGES" --ready-file "$E2E_TMP/record-proxy.port" --exit-with-parent \
+		>"$E2E_TMP/record-proxy.stderr" 2>&1 </dev/null &
+	PROXY_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		[[ -s $E2E_TMP/record-proxy.port ]] && break
+		kill -0 "$PROXY_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [[ ! -s $E2E_TMP/record-proxy.port ]]; then
+		record FAIL "the recording proxy did not start: $(head -c 300 "$E2E_TMP/record-proxy.stderr")"
+		FINISHED=1
+		exit 1
+	fi
+	export BASE_URL=http://127.0.0.1:$(<"$E2E_TMP/record-proxy.port")
+fi
+
 # ---- the tests --------------------------------------------------------------
 shopt -s nullglob
 tests=("$E2E_DIR"/test_*.sh)
@@ -258,6 +289,29 @@ for t in "${tests[@]}"; do
 		break
 	fi
 done
+
+# ---- the contract check ------------------------------------------------------
+# Stopping the proxy writes what the connections still open carried; then every exchange is
+# checked against the document the binary serves.
+if [[ -n $PROXY_PID ]]; then
+	kill_wait "$PROXY_PID" 10
+	PROXY_PID=""
+	t0=$SECONDS
+	cat "$E2E_TMP"/exchanges-*.jsonl >>"$EXCHANGES" 2>/dev/null # instances of their own (record_through)
+	node "$ROOT/tests/contract/check_exchanges.mjs" "$ROOT/config/openapi.json" "$EXCHANGES" \
+		>"$E2E_TMP/contract.out" 2>&1
+	st=$?
+	summary=$(tail -n 1 "$E2E_TMP/contract.out")
+	if [[ $st == 0 ]]; then
+		record PASS "every exchange through the proxy keeps config/openapi.json (${summary#contract: }, $((SECONDS - t0))s)"
+	else
+		record FAIL "exchanges that break config/openapi.json (${summary#contract: }); the first 20:"
+		grep '^contract: conn' "$E2E_TMP/contract.out" | head -n 20 | while IFS= read -r line; do
+			record FAIL "${line:0:1500}"
+		done
+		grep -q '^contract: conn' "$E2E_TMP/contract.out" || record FAIL "$(head -c 1000 "$E2E_TMP/contract.out")"
+	fi
+fi
 
 # ---- graceful stop ----------------------------------------------------------
 if [[ -n $SVC_PID ]]; then

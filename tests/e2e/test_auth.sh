@@ -51,7 +51,9 @@ claims() { # SUB SCOPE [EXTRA_JSON]
 } | mint sign-lines >"$K/tokens"
 { read -r T_READ; read -r T_WRITE; read -r T_PS; read -r T_NOSCOPE; read -r T_EXPIRED; read -r T_AUD; read -r T_ISS
 	read -r T_R2; } <"$K/tokens"
-T_BADSIG="${T_READ%?}$([[ ${T_READ: -1} == A ]] && echo B || echo A)"
+# One signature character changed well before the end: the last character of an RS256 signature holds only
+# 2 bits, so changing it could make the base64url non-canonical (a malformed token, not a bad signature).
+T_BADSIG="${T_READ:0:${#T_READ}-10}$([[ ${T_READ: -10:1} == A ]] && echo B || echo A)${T_READ: -9}"
 b64u() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
 T_NONE="$(printf '{"alg":"none","typ":"JWT"}' | b64u).$(claims none-sub users:write | b64u)."
 for t in "$T_READ" "$T_WRITE" "$T_PS" "$T_NOSCOPE" "$T_EXPIRED" "$T_AUD" "$T_ISS" "$T_R2" "$T_BADSIG" "$T_NONE"; do
@@ -91,6 +93,7 @@ start_instance() {
 	AU_PIDS+=("$SVC_PID")
 	AU_URL=http://127.0.0.1:$port
 	if wait_ok "$SVC_PID" "$AU_URL/healthz"; then
+		record_through "$AU_URL" && AU_URL=$RECORD_URL # its 401/403/429 join the contract check (lib.sh)
 		pass "$name: instance starts"
 		return 0
 	fi

@@ -14,7 +14,6 @@ req POST /users "$body"
 expect_status 201 "valid user is created"
 expect_header Content-Type '^application/json' "201 body is JSON"
 expect_header X-Request-Id '.+' "every response has a request id"
-expect_header Access-Control-Allow-Origin '^\*$' "CORS on every response"
 expect_json_re .id "$UUID_ERE" "id is a UUID v4"
 id=$(jqr .id)
 expect_header Location "^/users/$id\$" "Location points at the new user"

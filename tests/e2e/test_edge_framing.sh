@@ -6,7 +6,10 @@
 
 EF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 edge() { python3 "$EF_ROOT/tests/support/edge_client.py" "$@"; }
-target=${BASE_URL#http://}
+# Raw framing attacks go to the service itself, never through run.sh's recording proxy (which
+# splits only well-formed HTTP/1.1); the requests made with req go through it as usual.
+target=${SERVICE_URL:-$BASE_URL}
+target=${target#http://}
 params=$(seq -s'&' -f 'a%g=1' 1 95)
 
 # ---- defect: many query parameters got an empty reply ----------------------------------

@@ -10,7 +10,6 @@ expect_status 200 "existing user"
 expect_header Content-Type '^application/json' "user body is JSON"
 expect_header ETag '^"1"$' "ETag of a fresh user"
 expect_header X-Request-Id '.+'
-expect_header Access-Control-Allow-Origin '^\*$'
 expect_json .id "$id"
 expect_json .name Reader
 expect_json .bio hello
@@ -75,19 +74,13 @@ expect_header X-Request-Id '.+' "an insane X-Request-Id still gets an id"
 check "GET /healthz: an X-Request-Id with markup is not echoed back verbatim (got '$(hdr X-Request-Id)')" \
 	test "$(hdr X-Request-Id)" != '<script>alert(1)</script>'
 
-# ---- CORS --------------------------------------------------------------------------
+# ---- OPTIONS (test_cors.sh checks the CORS headers of each mode) -------------------
 req OPTIONS /users "" -H 'Origin: http://example.org' -H 'Access-Control-Request-Method: POST' \
 	-H 'Access-Control-Request-Headers: content-type'
 expect_status 204 "CORS preflight for POST /users"
-expect_header Access-Control-Allow-Origin '^\*$' "preflight allows any origin"
-expect_header Access-Control-Allow-Methods '(^|[ ,])POST([ ,]|$)' "preflight lists POST"
+expect_header Allow '(^|[ ,])POST([ ,]|$)' "OPTIONS lists POST"
 expect_header X-Request-Id '.+' "preflight has a request id"
 
 req OPTIONS "/users/$id" "" -H 'Origin: http://example.org' -H 'Access-Control-Request-Method: PATCH'
 expect_status 204 "CORS preflight for PATCH /users/{id}"
-expect_header Access-Control-Allow-Methods '(^|[ ,])PATCH([ ,]|$)' "preflight on /users/{id} lists PATCH"
-
-req GET "/users/$id" "" -H 'Origin: http://example.org'
-expect_header Access-Control-Allow-Origin '^\*$' "CORS header on a simple GET"
-req GET "/users/$missing" "" -H 'Origin: http://example.org'
-expect_header Access-Control-Allow-Origin '^\*$' "CORS header on an error"
+expect_header Allow '(^|[ ,])PATCH([ ,]|$)' "OPTIONS on /users/{id} lists PATCH"

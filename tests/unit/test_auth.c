@@ -176,6 +176,43 @@ static void test_api_keys(void)
     auth_free(a);
 }
 
+/* The principal goes into the access log as one key=value field: a sub is the identity provider's text (any
+ * Unicode but control characters), so the log gets it as printable ASCII only: no C1 control (U+0085 is a line
+ * break to some readers), no bidi override, no space or quote. The rate limit still tells every sub apart. */
+static void test_principal(void)
+{
+    struct auth *a = make_auth(AUTH_JWT, "1,1");
+    struct auth_worker *w = auth_worker_new(a);
+    char *t = token_with("users:read", "al\\u0085ice\\u202e\\\\ \\\"x\\u00e9", 1800000100, "k1");
+    char *h = bearer(t);
+    struct auth_decision d;
+    auth_check(w, h, NULL, AUTH_READ, &d);
+    CHECK_INT_EQ(d.outcome, AUTH_ALLOW);
+    CHECK(d.principal[0] != '\0');
+    for (const char *p = d.principal; *p != '\0'; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '"' || *p == '\\') {
+            CHECK(!"a printable ASCII principal");
+            fprintf(stderr, "     got [%s]\n", d.principal);
+            break;
+        }
+    auth_check(w, h, NULL, AUTH_READ, &d); /* the cached path writes the same */
+    CHECK_INT_EQ(d.outcome, AUTH_LIMITED);
+    free(t);
+    free(h);
+    /* "a b" and "a_b" are two principals, each with its own bucket, though the log writes both as a_b. */
+    char *t1 = token_with("users:read", "a b", 1800000100, "k1"), *t2 = token_with("users:read", "a_b", 1800000100, "k1");
+    char *h1 = bearer(t1), *h2 = bearer(t2);
+    expect(w, h1, NULL, AUTH_READ, AUTH_ALLOW, "a_b", NULL);
+    expect(w, h2, NULL, AUTH_READ, AUTH_ALLOW, "a_b", NULL);
+    expect(w, h1, NULL, AUTH_READ, AUTH_LIMITED, "a_b", NULL);
+    free(t1);
+    free(t2);
+    free(h1);
+    free(h2);
+    auth_worker_free(w);
+    auth_free(a);
+}
+
 static void test_rate_limit(void)
 {
     struct buf err = BUF_INIT;
@@ -220,6 +257,14 @@ static void test_rate_limit(void)
     }
     CHECK_INT_EQ(ratelimit_take(rl, "p", 2000 + 100000), 0); /* evicted: a full bucket again */
     ratelimit_free(rl);
+
+    /* RATE_LIMIT=1e-12 parses; its wait (1e12 s) does not fit an int: the second request must still wait. */
+    CHECK(ratelimit_parse("1e-12", &r, &b, &err) == 0);
+    rl = ratelimit_new(r, b);
+    CHECK_INT_EQ(ratelimit_take(rl, "p", 0), 0);
+    CHECK_INT_EQ(ratelimit_take(rl, "p", 0), RATELIMIT_MAX_WAIT_S);
+    ratelimit_free(rl);
+    buf_clean_up(&err);
 }
 
 static void test_max_age(void)
@@ -280,6 +325,9 @@ static void test_config(void)
                         "JWT_SECRET: an HS256 secret needs at least 32 bytes");
     expect_config_error((struct fake_env){{{"AUTH", "jwt"}, {"JWT_JWKS_URL", "http://idp.example/jwks"}}}, 1,
                         "JWT_JWKS_URL: want an https:// URL");
+    /* "localhost:80" is a user name and password there: the host is idp.example, in clear text. */
+    expect_config_error((struct fake_env){{{"AUTH", "jwt"}, {"JWT_JWKS_URL", "http://localhost:80@idp.example/jwks"}}},
+                        1, "JWT_JWKS_URL: want an https:// URL");
     expect_config_error((struct fake_env){{{"AUTH", "jwt"}, {"JWT_JWKS_FILE", "/nonexistent/jwks"}}}, 1,
                         "JWT_JWKS_FILE: /nonexistent/jwks");
     expect_config_error((struct fake_env){{{"AUTH", "jwt"}, {"JWT_JWKS_URL", "https://idp/jwks"}, {"JWT_LEEWAY_S", "-1"}}},
@@ -298,6 +346,22 @@ static void test_config(void)
     CHECK(strstr(buf_cstr(&line), "JWKS from http://127.0.0.1:9/jwks, iss idp, aud not checked") != NULL);
     CHECK(strstr(buf_cstr(&line), "writes admin; rate limit 5/s, burst 10") != NULL);
     authconfig_clean_up(&ac);
+
+    /* The URL may carry credentials (user info, a query): the start-up line names the host and path only. */
+    env = (struct fake_env){{{"AUTH", "jwt"}, {"JWT_JWKS_URL", "https://ops:pw-s3cret@idp.example/jwks?key=t0ken#f"}}};
+    CHECK_INT_EQ(load(&env, 0, &ac, &err), 0);
+    buf_reset(&line);
+    authconfig_describe(&ac, &line);
+    CHECK(strstr(buf_cstr(&line), "JWKS from https://idp.example/jwks,") != NULL);
+    CHECK(strstr(buf_cstr(&line), "s3cret") == NULL && strstr(buf_cstr(&line), "t0ken") == NULL);
+    authconfig_clean_up(&ac);
+    char *u = jwks_url_for_logs("https://a@b@idp:8443/k/jwks?x#y");
+    CHECK_STR_EQ(u, "https://idp:8443/k/jwks");
+    free(u);
+    u = jwks_url_for_logs("http://127.0.0.1:9/jwks");
+    CHECK_STR_EQ(u, "http://127.0.0.1:9/jwks");
+    free(u);
+    authconfig_clean_up(&ac);
     buf_clean_up(&line);
     buf_clean_up(&err);
 }
@@ -308,6 +372,7 @@ int main(void)
     RUN(test_modes);
     RUN(test_jwt_decisions);
     RUN(test_api_keys);
+    RUN(test_principal);
     RUN(test_rate_limit);
     RUN(test_max_age);
     RUN(test_config);

@@ -751,6 +751,57 @@ static void test_retry_settings(void)
     buf_clean_up(&err);
 }
 
+/* CORS: off by default, the new name, the old name read the same way, and the refusals that used to
+ * start a service whose CORS silently broke. cors.c's own tests cover the origin rules. */
+static void test_cors(void)
+{
+    struct config cfg;
+    struct buf err = BUF_INIT;
+    struct fake_env none = {{CREDS}};
+    CHECK_INT_EQ(load(&cfg, &none, &err), 0);
+    CHECK_INT_EQ(cfg.cors.mode, CORS_OFF);
+    CHECK_INT_EQ(cfg.cors_old_name, 0);
+    config_clean_up(&cfg);
+    struct fake_env list = {{CREDS, {"CORS_ALLOW_ORIGINS", "https://App.example, http://127.0.0.2:8080"},
+                             {"CORS_ALLOW_CREDENTIALS", "true"}}};
+    CHECK_INT_EQ(load(&cfg, &list, &err), 0);
+    CHECK_INT_EQ(cfg.cors.mode, CORS_LIST);
+    CHECK_INT_EQ(cfg.cors.n_origins, 2);
+    if (cfg.cors.n_origins == 2)
+        CHECK_STR_EQ(cfg.cors.origins[0], "https://app.example");
+    CHECK_INT_EQ(cfg.cors.credentials, 1);
+    config_clean_up(&cfg);
+    CHECK(cfg.cors.origins == NULL);
+    struct fake_env any = {{CREDS, {"CORS_ALLOW_ORIGINS", "*"}, {"CORS_ALLOW_CREDENTIALS", "false"}}};
+    CHECK_INT_EQ(load(&cfg, &any, &err), 0);
+    CHECK_INT_EQ(cfg.cors.mode, CORS_ANY);
+    config_clean_up(&cfg);
+    struct fake_env old = {{CREDS, {"CORS_ALLOW_ORIGIN", "https://app.example"}}};
+    CHECK_INT_EQ(load(&cfg, &old, &err), 0);
+    CHECK_INT_EQ(cfg.cors.mode, CORS_LIST);
+    CHECK_INT_EQ(cfg.cors_old_name, 1);
+    config_clean_up(&cfg);
+    struct fake_env old_any = {{CREDS, {"CORS_ALLOW_ORIGIN", "*"}}};
+    CHECK_INT_EQ(load(&cfg, &old_any, &err), 0);
+    CHECK_INT_EQ(cfg.cors.mode, CORS_ANY);
+    config_clean_up(&cfg);
+
+    struct fake_env both = {{CREDS, {"CORS_ALLOW_ORIGIN", "*"}, {"CORS_ALLOW_ORIGINS", "*"}}};
+    expect_error(&both, "set only CORS_ALLOW_ORIGINS", __LINE__);
+    struct fake_env crlf = {{CREDS, {"CORS_ALLOW_ORIGINS", "https://a.example\r\nX-Evil: 1"}}};
+    expect_error(&crlf, "CORS_ALLOW_ORIGINS: entry 1 is not an origin", __LINE__);
+    struct fake_env old_path = {{CREDS, {"CORS_ALLOW_ORIGIN", "https://a.example/"}}};
+    expect_error(&old_path, "CORS_ALLOW_ORIGIN: entry 1 'https://a.example/'", __LINE__);
+    struct fake_env cred_any = {{CREDS, {"CORS_ALLOW_ORIGINS", "*"}, {"CORS_ALLOW_CREDENTIALS", "true"}}};
+    expect_error(&cred_any, "CORS_ALLOW_CREDENTIALS=true cannot go with CORS_ALLOW_ORIGINS=*", __LINE__);
+    struct fake_env cred_none = {{CREDS, {"CORS_ALLOW_CREDENTIALS", "yes"}}};
+    expect_error(&cred_none, "CORS_ALLOW_CREDENTIALS=true needs CORS_ALLOW_ORIGINS", __LINE__);
+    struct fake_env cred_word = {{CREDS, {"CORS_ALLOW_ORIGINS", "https://a.example"},
+                                  {"CORS_ALLOW_CREDENTIALS", "sometimes"}}};
+    expect_error(&cred_word, "CORS_ALLOW_CREDENTIALS: 'sometimes' is not true or false", __LINE__);
+    buf_clean_up(&err);
+}
+
 int main(void)
 {
     RUN(test_defaults);
@@ -768,5 +819,6 @@ int main(void)
     RUN(test_ca_bundle);
     RUN(test_proxies);
     RUN(test_retry_settings);
+    RUN(test_cors);
     return check_summary();
 }

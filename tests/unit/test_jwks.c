@@ -74,6 +74,30 @@ static void drive(struct credsio *io, long ms, int until)
     }
 }
 
+/* A worker: snapshots, reads the keys, asks for fetches, until told to stop (for ThreadSanitizer's eyes). */
+struct reader {
+    struct jwks_store *store;
+    atomic_int *stop;
+    long snapshots, changes;
+};
+
+static void *read_keys(void *arg)
+{
+    struct reader *r = arg;
+    uint64_t gen = 0;
+    struct jwk_set *held = NULL;
+    while (!atomic_load(r->stop)) {
+        uint64_t before = gen;
+        held = jwks_store_snapshot(r->store, held, &gen);
+        r->changes += gen != before;
+        r->snapshots += held != NULL && (jwk_set_has_kid(held, "k1") || jwk_set_has_kid(held, "k2"));
+        jwks_store_poll(r->store);
+        jwks_store_kid_missing(r->store);
+    }
+    jwk_set_unref(held);
+    return NULL;
+}
+
 static void test_store(void)
 {
     EVP_PKEY *k1 = ts_rsa(2048), *k2 = ts_ec("P-256");
@@ -148,6 +172,29 @@ static void test_store(void)
     drive(io, 3000, 4);
     held = jwks_store_snapshot(store, held, &gen);
     CHECK(held->n == 2 && !jwk_set_has_kid(held, "k1") && jwk_set_has_kid(held, "k2"));
+
+
+    /* Workers read and ask while the loop publishes new sets (1 s apart: min_refresh_s). */
+    atomic_int stop = 0;
+    struct reader readers[2] = {{.store = store, .stop = &stop}, {.store = store, .stop = &stop}};
+    pthread_t rt[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&rt[i], NULL, read_keys, &readers[i]);
+    int fetched = atomic_load(&requests);
+    snprintf(doc, sizeof doc, "{\"keys\":[%s,%s]}", j1, j2);
+    set_answer(200, doc);
+    drive(io, 3000, fetched);
+    snprintf(doc, sizeof doc, "{\"keys\":[%s]}", j1);
+    set_answer(200, doc);
+    drive(io, 3000, fetched + 1);
+    atomic_store(&stop, 1);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(rt[i], NULL);
+        CHECK(readers[i].snapshots > 0 && readers[i].changes >= 1);
+    }
+    CHECK_INT_EQ(atomic_load(&requests), fetched + 2);
+    held = jwks_store_snapshot(store, held, &gen);
+    CHECK(held->n == 2 && jwk_set_has_kid(held, "k1") && !jwk_set_has_kid(held, "k2"));
 
     jwk_set_unref(held);
     credsio_stop(io);

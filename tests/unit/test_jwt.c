@@ -191,6 +191,58 @@ static void test_key_confusion(void)
     buf_clean_up(&err);
 }
 
+/* header.payload signed by key as OpenSSL gives it (ES256: DER, not r || s), PSS with salt_len. */
+static char *token_raw_sig(const char *header, EVP_PKEY *key, const EVP_MD *md, int pss_salt_len, size_t cut)
+{
+    char *unsigned_token = ts_token(header, PAYLOAD, "x", NULL, NULL, 0, "");
+    size_t in_len = strlen(unsigned_token) - 1; /* without the last '.' */
+    unsigned char sig[1024];
+    size_t sig_len = sizeof sig;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    EVP_DigestSignInit(ctx, &pctx, md, NULL, key);
+    if (pss_salt_len != 0) {
+        EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
+        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, pss_salt_len);
+    }
+    CHECK(EVP_DigestSign(ctx, sig, &sig_len, (unsigned char *)unsigned_token, in_len) == 1);
+    EVP_MD_CTX_free(ctx);
+    char *b = ts_b64(sig, sig_len - cut);
+    char *t = malloc(in_len + 2 + strlen(b));
+    sprintf(t, "%.*s.%s", (int)in_len, unsigned_token, b);
+    free(b);
+    free(unsigned_token);
+    return t;
+}
+
+/* Signature encodings other libraries produce by mistake: each is refused, not converted. */
+static void test_signature_formats(void)
+{
+    char *t = token_raw_sig("{\"alg\":\"ES256\",\"kid\":\"e1\"}", ec, EVP_sha256(), 0, 0); /* DER */
+    CHECK_INT_EQ(verify_once(t, jwks), JWT_BAD_SIGNATURE);
+    free(t);
+    /* PS256 is salt length = 32 (RFC 7518 §3.5); OpenSSL's own default for signing is the maximum. */
+    t = token_raw_sig("{\"alg\":\"PS256\",\"kid\":\"r1\"}", rsa, EVP_sha256(), RSA_PSS_SALTLEN_DIGEST, 0);
+    CHECK_INT_EQ(verify_once(t, jwks), JWT_OK); /* the helper signs right */
+    free(t);
+    t = token_raw_sig("{\"alg\":\"PS256\",\"kid\":\"r1\"}", rsa, EVP_sha256(), RSA_PSS_SALTLEN_MAX, 0);
+    CHECK_INT_EQ(verify_once(t, jwks), JWT_BAD_SIGNATURE);
+    free(t);
+    t = token_raw_sig("{\"alg\":\"PS256\",\"kid\":\"r1\"}", rsa, EVP_sha256(), 20, 0);
+    CHECK_INT_EQ(verify_once(t, jwks), JWT_BAD_SIGNATURE);
+    free(t);
+    /* RS256 over SHA-512 under an RS256 header; EdDSA one byte short. */
+    t = token_raw_sig("{\"alg\":\"RS256\",\"kid\":\"r1\"}", rsa, EVP_sha512(), 0, 0);
+    CHECK_INT_EQ(verify_once(t, jwks), JWT_BAD_SIGNATURE);
+    free(t);
+    t = token_raw_sig("{\"alg\":\"EdDSA\",\"kid\":\"d1\"}", ed, NULL, 0, 0);
+    CHECK_INT_EQ(verify_once(t, jwks), JWT_OK);
+    free(t);
+    t = token_raw_sig("{\"alg\":\"EdDSA\",\"kid\":\"d1\"}", ed, NULL, 0, 1);
+    CHECK_INT_EQ(verify_once(t, jwks), JWT_BAD_SIGNATURE);
+    free(t);
+}
+
 static enum jwt_status with_payload(const char *payload)
 {
     char *t = ts_token("{\"alg\":\"ES256\",\"kid\":\"e1\"}", payload, "ES256", ec, NULL, 0, NULL);
@@ -239,6 +291,9 @@ static void test_claims(void)
     CHECK(jwt_scopes_have(c.scopes, "x"));
     CHECK(!jwt_scopes_have(c.scopes, "users:read"));
     CHECK(!jwt_scopes_have(c.scopes, "users"));
+    CHECK(!jwt_scopes_have("users:writex users:rea", "users:write")); /* whole names, never a prefix or part */
+    CHECK(!jwt_scopes_have("users:writex users:rea", "users:read"));
+    CHECK(!jwt_scopes_have("xusers:write", "users:write"));
     CHECK(!jwt_scopes_have(c.scopes, ""));
     jwt_claims_clean_up(&c);
     free(t);
@@ -422,6 +477,7 @@ int main(void)
     RUN(test_every_algorithm);
     RUN(test_alg_none_and_unsupported);
     RUN(test_key_confusion);
+    RUN(test_signature_formats);
     RUN(test_claims);
     RUN(test_malformed);
     RUN(test_unknown_kid);
