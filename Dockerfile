@@ -4,7 +4,7 @@
 FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      gcc make libc6-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libjansson-dev uuid-dev \
+      gcc make libc6-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libjansson-dev uuid-dev libmimalloc-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
@@ -17,7 +17,7 @@ RUN make VERSION=$VERSION build/usersvc
 FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libmicrohttpd12 libcurl4 libssl3 libjansson4 libuuid1 ca-certificates curl \
+      libmicrohttpd12 libcurl4 libssl3 libjansson4 libuuid1 libmimalloc2.0 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --no-create-home --shell /usr/sbin/nologin usersvc
 COPY --from=build /src/build/usersvc /usr/local/bin/usersvc

@@ -36,15 +36,17 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # Debian packages the build, the tests and `make run` need.
 # chromium: the browser tests/e2e/test_browser.sh drives (node and npm: from the machine, or Debian's).
 DEB_PACKAGES := gcc make pkg-config libmicrohttpd-dev libcurl4-openssl-dev libssl-dev \
-                libjansson-dev uuid-dev curl jq python3 clang-14 libclang-rt-14-dev \
+                libjansson-dev uuid-dev libmimalloc-dev curl jq python3 clang-14 libclang-rt-14-dev \
                 prometheus chromium
 
-.PHONY: all deps test test-once unit e2e contract bench bench-smoke fuzz fuzz-smoke run clean valgrind lint format compdb
+.PHONY: all deps test test-once unit e2e contract bench bench-smoke callgrind fuzz fuzz-smoke run clean valgrind lint format compdb
 
 all: $(BUILD)/usersvc
 
+# The service links mimalloc (README: Performance); the sanitized builds and the unit tests keep
+# glibc's malloc, which the sanitizers and valgrind watch.
 $(BUILD)/usersvc: $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(if $(SANITIZE),,-lmimalloc) $(LDLIBS)
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -113,6 +115,10 @@ bench: $(BUILD)/usersvc
 
 bench-smoke: $(BUILD)/usersvc
 	@tests/bench/run.sh --smoke $(BUILD)/usersvc
+
+# Instructions per request in the worker, by callgrind (README: Performance); needs valgrind.
+callgrind: $(BUILD)/usersvc
+	@tests/bench/callgrind.sh $(BUILD)/usersvc
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c, README: Tests), built by clang with ASan + UBSan in
 # build/fuzz/ (objects never mix with gcc's). They link every library object but ddb.o, server.o and

@@ -120,6 +120,11 @@ void httpc_client_free(struct httpc_client *client);
 /* Monotonic milliseconds, the clock of deadline_ms. */
 int64_t httpc_now_ms(void);
 
+/* Whether a NO_PROXY list (curl's syntax: comma-separated host names or addresses, a leading dot
+ * optional, "*" for every host) names host (host_len bytes, no brackets, no port) or a domain above
+ * it. httpc decides about the proxy itself: a plain-http request through it uses the absolute form. */
+int httpc_no_proxy_matches(const char *no_proxy, const char *host, size_t host_len);
+
 /* curl_global_init, before any thread starts. Returns 0 or -1. */
 int httpc_global_init(void);
 

@@ -107,7 +107,27 @@ static uint32_t crc32_of(const char *s, size_t n) {
     return c ^ 0xffffffffu;
 }
 
+/* SLOWDDB_SCAN_ITEMS=N: Scan answers with N users (the three above in turn) instead of three, for a
+ * full list page (tests/bench/callgrind.sh measures GET /users?limit=50). */
+static void scan_items_from_env(void) {
+    const char *env = getenv("SLOWDDB_SCAN_ITEMS");
+    long n = env != NULL ? strtol(env, NULL, 10) : 0;
+    if (n <= 0 || n > 1000) return;
+    static const char *const users[] = {USER1, USER2, USER3};
+    size_t cap = 64 + (size_t)n * (strlen(USER1) + strlen(USER2) + strlen(USER3));
+    char *body = malloc(cap);
+    if (body == NULL) exit(1);
+    size_t at = (size_t)snprintf(body, cap, "{\"Items\":[");
+    for (long i = 0; i < n; i++)
+        at += (size_t)snprintf(body + at, cap - at, "%s%s", i ? "," : "", users[i % 3]);
+    snprintf(body + at, cap - at, "],\"Count\":%ld,\"ScannedCount\":%ld}", n, n);
+    for (size_t i = 0; i < NCANNED; i++)
+        if (canned[i].target != NULL && strcmp(canned[i].target, "DynamoDB_20120810.Scan") == 0)
+            canned[i].body = body;
+}
+
 static void build_canned(void) {
+    scan_items_from_env();
     for (size_t i = 0; i < NCANNED; i++) {
         struct canned *c = &canned[i];
         size_t blen = strlen(c->body);

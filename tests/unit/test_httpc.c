@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -172,12 +173,198 @@ static void test_refused(void)
     httpc_client_free(c);
 }
 
+/* A scripted server: accepts connections one after another; request i (a head, then Content-Length
+ * bytes of body) gets answers[i]; NULL closes the connection without answering. It stops after n
+ * requests. The first request's bytes are kept. */
+struct script {
+    int listener;
+    int n;
+    const char *answers[6];
+    int connections;  /* accepted */
+    char first[1024]; /* the first request as received */
+};
+
+/* Reads one whole request into buf (have bytes held); returns its length, or 0 when the peer closed. */
+static size_t read_request(int fd, char *buf, size_t size, size_t *have)
+{
+    char *end;
+    while ((end = strstr(buf, "\r\n\r\n")) == NULL) {
+        ssize_t n = read(fd, buf + *have, size - 1 - *have);
+        if (n <= 0)
+            return 0;
+        *have += (size_t)n;
+        buf[*have] = '\0';
+    }
+    const char *cl = strstr(buf, "Content-Length: ");
+    size_t need = (size_t)(end - buf) + 4 + (cl != NULL && cl < end ? (size_t)atoi(cl + 16) : 0);
+    while (*have < need) {
+        ssize_t n = read(fd, buf + *have, size - 1 - *have);
+        if (n <= 0)
+            return 0;
+        *have += (size_t)n;
+        buf[*have] = '\0';
+    }
+    return need;
+}
+
+static void *serve_script(void *arg)
+{
+    struct script *sc = arg;
+    int next = 0;
+    while (next < sc->n) {
+        int fd = accept(sc->listener, NULL, NULL);
+        if (fd < 0)
+            return NULL;
+        sc->connections++;
+        char buf[4096] = "";
+        size_t have = 0, len;
+        while (next < sc->n && (len = read_request(fd, buf, sizeof buf, &have)) > 0) {
+            if (next == 0)
+                snprintf(sc->first, sizeof sc->first, "%.*s", (int)len, buf);
+            memmove(buf, buf + len, have - len + 1);
+            have -= len;
+            const char *answer = sc->answers[next++];
+            if (answer == NULL || write(fd, answer, strlen(answer)) < 0)
+                break;
+        }
+        close(fd);
+    }
+    return NULL;
+}
+
+static const char ok_answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+/* Runs one request against a script; returns what the callback saw. */
+static void exchange(struct httpc_client *c, const char *method, const char *url, int64_t timeout_ms,
+                     struct seen *s)
+{
+    const char *lines[] = {"Content-Type: application/json", "Expect:", "host: 127.0.0.1:1"};
+    memset(s, 0, sizeof *s);
+    struct httpc_request req = {.method = method, .url = url, .header_lines = lines, .n_header_lines = 3,
+                                .body = "{}", .body_len = strcmp(method, "GET") == 0 ? 0 : 2,
+                                .deadline_ms = httpc_now_ms() + timeout_ms, .callback = on_done, .ctx = s};
+    CHECK_INT_EQ(httpc_send(c, &req), 0);
+    drive(c, &s->calls);
+    CHECK_INT_EQ(s->calls, 1);
+}
+
+static void test_framing(void)
+{
+    int port;
+    struct script sc = {.listener = listen_loopback(&port), .n = 4,
+                        .answers = {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                                    "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+                                    ok_answer,
+                                    "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx",
+                                    "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789"}};
+    pthread_t thread;
+    pthread_create(&thread, NULL, serve_script, &sc);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/path?q=1", port);
+    struct httpc_client *c = httpc_client_new(&(struct httpc_config){.max_response_bytes = 8});
+    struct seen s;
+    exchange(c, "POST", url, 5000, &s);
+    CHECK_INT_EQ(s.outcome, HTTPC_DONE);
+    CHECK_STR_EQ(s.body, "abcde");
+    /* What went out: our request line, the caller's lines (its Host kept, an empty Expect left out). */
+    CHECK(strncmp(sc.first, "POST /path?q=1 HTTP/1.1\r\n", 25) == 0);
+    CHECK(strstr(sc.first, "\r\nhost: 127.0.0.1:1\r\n") != NULL);
+    CHECK(strstr(sc.first, "Host: 127.0.0.1:") == NULL);
+    CHECK(strstr(sc.first, "Expect") == NULL);
+    CHECK(strstr(sc.first, "\r\nContent-Length: 2\r\n\r\n{}") != NULL);
+    CHECK(strstr(sc.first, "\r\nUser-Agent: usersvc/") != NULL);
+
+    exchange(c, "GET", url, 5000, &s); /* Connection: close was honoured: a new connection */
+    CHECK_INT_EQ(s.outcome, HTTPC_DONE);
+    CHECK_STR_EQ(s.body, "ok");
+    CHECK_INT_EQ(sc.connections, 2);
+
+    exchange(c, "GET", url, 5000, &s);
+    CHECK_INT_EQ(s.outcome, HTTPC_NETWORK);
+    CHECK_STR_EQ(s.error, "malformed response: Content-Length is empty or given twice with different values");
+
+    exchange(c, "GET", url, 5000, &s);
+    CHECK_INT_EQ(s.outcome, HTTPC_TOO_LARGE);
+    httpc_client_free(c);
+    pthread_join(thread, NULL);
+    close(sc.listener);
+}
+
+/* A kept-alive connection the server closes as the next request arrives: a GET is sent again on a new
+ * connection, a POST ends with HTTPC_NETWORK (it may have been acted on; its caller decides). */
+static void test_stale_connection(void)
+{
+    for (int post = 0; post < 2; post++) {
+        int port;
+        struct script sc = {.listener = listen_loopback(&port), .n = 3, .answers = {ok_answer, NULL, ok_answer}};
+        pthread_t thread;
+        pthread_create(&thread, NULL, serve_script, &sc);
+        char url[64];
+        snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+        struct httpc_client *c = httpc_client_new(&(struct httpc_config){0});
+        struct seen s;
+        exchange(c, "GET", url, 5000, &s);
+        CHECK_INT_EQ(s.outcome, HTTPC_DONE);
+        exchange(c, post ? "POST" : "GET", url, 5000, &s);
+        if (post) {
+            CHECK_INT_EQ(s.outcome, HTTPC_NETWORK);
+            CHECK_STR_EQ(s.error, "the connection closed without a response");
+            exchange(c, "GET", url, 5000, &s); /* the script's last answer, on a new connection */
+        }
+        CHECK_INT_EQ(s.outcome, HTTPC_DONE);
+        CHECK_STR_EQ(s.body, "ok");
+        CHECK_INT_EQ(sc.connections, 2);
+        httpc_client_free(c);
+        pthread_join(thread, NULL);
+        close(sc.listener);
+    }
+}
+
+/* No answer: the request's deadline ends it (curl no longer watches it once connected). */
+static void test_deadline(void)
+{
+    int port, listener = listen_loopback(&port);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+    struct httpc_client *c = httpc_client_new(&(struct httpc_config){0});
+    struct seen s;
+    int64_t start = httpc_now_ms();
+    exchange(c, "GET", url, 200, &s); /* the kernel accepts the connection; nobody reads */
+    CHECK_INT_EQ(s.outcome, HTTPC_TIMEOUT);
+    CHECK(httpc_now_ms() - start >= 200);
+    httpc_client_free(c);
+    close(listener);
+}
+
+static void test_no_proxy(void)
+{
+    const char *list = "localhost, .example.com,10.0.0.1,fd00:ec2::254";
+#define NP(l, h) httpc_no_proxy_matches((l), (h), strlen(h))
+    CHECK_INT_EQ(NP(list, "localhost"), 1);
+    CHECK_INT_EQ(NP(list, "LOCALHOST"), 1);
+    CHECK_INT_EQ(NP(list, "example.com"), 1);
+    CHECK_INT_EQ(NP(list, "db.example.com"), 1);
+    CHECK_INT_EQ(NP(list, "badexample.com"), 0);
+    CHECK_INT_EQ(NP(list, "10.0.0.1"), 1);
+    CHECK_INT_EQ(NP(list, "10.0.0.10"), 0);
+    CHECK_INT_EQ(NP(list, "fd00:ec2::254"), 1);
+    CHECK_INT_EQ(NP(list, "127.0.0.1"), 0); /* no implicit loopback bypass, as curl 7.88 */
+    CHECK_INT_EQ(NP("*", "anything"), 1);
+    CHECK_INT_EQ(NP("", "localhost"), 0);
+    CHECK_INT_EQ(NP(NULL, "localhost"), 0);
+#undef NP
+}
+
 int main(void)
 {
     if (httpc_global_init() != 0)
         return 1;
     RUN(test_exchange);
     RUN(test_refused);
+    RUN(test_framing);
+    RUN(test_stale_connection);
+    RUN(test_deadline);
+    RUN(test_no_proxy);
     httpc_global_cleanup();
     return check_summary();
 }
