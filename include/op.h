@@ -39,6 +39,7 @@ typedef void app_id_fn(void *id_ctx, char out[37]);
 struct creds_cache;
 struct auth_worker;
 struct readycache;
+struct recreate;
 
 /* One per worker, built in main (tests build their own); handlers borrow it. */
 struct app {
@@ -56,6 +57,8 @@ struct app {
                                     * NULL: not checked */
     struct auth_worker *auth;      /* this worker's authentication (auth.h), run before every handler but the
                                     * probes; NULL: none (AUTH=none answers the same way) */
+    struct recreate *recreate;     /* the process's (borrowed) with AUTO_CREATE_TABLE: a table found missing is
+                                    * created again (recreate.h); NULL: never */
 };
 
 /* Counts one conditional write's refusal in the worker's metrics (when it has them). */
@@ -93,7 +96,8 @@ void op_send(struct op *op, const char *operation, json_t *request, ddb_callback
  * back answered. Neither op nor, once deferred, its exchange may be touched after. */
 void op_finish(struct op *op);
 
-/* Answers a failed DynamoDB operation (op_respond_backend_error), then op_finish. */
+/* Answers a failed DynamoDB operation (op_respond_backend_error), then op_finish. A missing table is
+ * created again when app->recreate is set. */
 void op_fail(struct op *op, const struct ddb_result *result);
 
 /* The current UTC time as RFC 3339 with milliseconds ("2026-11-22T10:15:22.123Z") from app's clock. */

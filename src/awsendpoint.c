@@ -174,6 +174,15 @@ int awsendpoint_resolve(struct awsendpoint *ep, lookup_fn lookup, void *ctx, con
                         const char *profile, struct buf *err)
 {
     memset(ep, 0, sizeof *ep);
+    /* Set but empty is a mistake (a template's unfilled variable), not "use the default region". */
+    static const char *const region_names[] = {"AWS_REGION", "AWS_DEFAULT_REGION"};
+    for (size_t i = 0; i < sizeof region_names / sizeof region_names[0]; i++) {
+        const char *set_to = lookup(region_names[i], ctx);
+        if (set_to != NULL && *set_to == '\0') {
+            buf_printf(err, "%s: set but empty; unset it or name a region (us-east-1)", region_names[i]);
+            return -1;
+        }
+    }
     const char *region = env_get(lookup, ctx, "AWS_REGION");
     ep->region_from = "AWS_REGION";
     if (region == NULL && (region = env_get(lookup, ctx, "AWS_DEFAULT_REGION")) != NULL)

@@ -266,6 +266,14 @@ int config_load(struct config *cfg, const char *(*lookup)(const char *name, void
 
     if (set_string(&cfg->host, (v = env_get(&env, "HOST")) ? v : "127.0.0.1") != 0)
         goto no_memory;
+    /* An address of this machine, not a name a resolver could move: checked here so a typo is a
+     * configuration error (exit 2) like every other. */
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, cfg->host, addr) != 1 && inet_pton(AF_INET6, cfg->host, addr) != 1 &&
+        strcasecmp(cfg->host, "localhost") != 0) {
+        buf_printf(err, "HOST: '%s' is not an IPv4 or IPv6 address (127.0.0.1, 0.0.0.0, ::) or localhost", cfg->host);
+        return -1;
+    }
     cfg->port = 3000;
     if ((v = env_get(&env, "PORT")) != NULL) {
         if (parse_long(v, 0, 65535, &n) != 0) {
@@ -425,7 +433,7 @@ int config_load(struct config *cfg, const char *(*lookup)(const char *name, void
     if ((v = env_get(&env, "LOG_LEVEL")) != NULL) {
         int level = log_level_parse(v);
         if (level < 0) {
-            buf_printf(err, "LOG_LEVEL: '%s' is not debug, info, warn, error or off", v);
+            buf_printf(err, "LOG_LEVEL: '%s' is not debug, info, warn, error or off (any case)", v);
             return -1;
         }
         cfg->log_level = level;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdint.h>
+#include <strings.h>
 #include <time.h>
 
 #include "buf.h"
@@ -24,7 +25,7 @@ int log_level_parse(const char *name)
 {
     static const char *const names[] = {"debug", "info", "warn", "error", "off"};
     for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
-        if (strcmp(name, names[i]) == 0)
+        if (strcasecmp(name, names[i]) == 0) /* LOG_LEVEL=INFO as well as info */
             return i;
     return -1;
 }

@@ -23,6 +23,7 @@
 #include "metrics.h"
 #include "readycache.h"
 #include "model.h"
+#include "recreate.h"
 #include "retryquota.h"
 #include "server.h"
 
@@ -404,6 +405,8 @@ int main(int argc, char **argv)
     if (!table_ok)
         goto out;
 
+    struct recreate recreate; /* one per process: a missing table is created again at most every few seconds */
+    recreate_init(&recreate);
     /* One app (and DynamoDB client) per worker: a worker never shares its client. */
     apps = calloc(n, sizeof *apps);
     metrics = metrics_new(n, app_route_templates, app_route_count, USERSVC_VERSION);
@@ -419,7 +422,8 @@ int main(int argc, char **argv)
         apps[i] = (struct app){.cfg = &cfg, .table = {cfg.table, cfg.email_index}, .send = send_ddb, .send_ctx = ddb,
                                .now_ms = op_clock_realtime, .new_id = op_uuid_random,
                                .metrics_worker = metrics_worker(metrics, i), .metrics = metrics, .ready = &ready,
-                               .creds = creds, .auth = auth_worker_new(auth)};
+                               .creds = creds, .auth = auth_worker_new(auth),
+                               .recreate = cfg.auto_create_table ? &recreate : NULL};
         int waker = creds_cache_add_waker(creds);
         if (ddb == NULL || waker < 0 || apps[i].auth == NULL) {
             log_error("cannot start the DynamoDB client");

@@ -10,6 +10,7 @@
 
 #include "errors.h"
 #include "log.h"
+#include "recreate.h"
 #include "user.h"
 
 int64_t op_clock_realtime(void)
@@ -72,7 +73,10 @@ void op_finish(struct op *op)
 
 void op_fail(struct op *op, const struct ddb_result *r)
 {
+    const struct app *app = op->app;
     op_respond_backend_error(op->ex, r);
+    if (app->recreate != NULL && r->status == DDB_ERROR && strcmp(r->error_code, "ResourceNotFoundException") == 0)
+        recreate_request(app->recreate, app->send, app->send_ctx, &app->table, app->now_ms());
     op_finish(op);
 }
 

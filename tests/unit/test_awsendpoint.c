@@ -57,10 +57,22 @@ static void test_region(void)
     CHECK_STR_EQ(ep.region_from, "AWS_REGION");
     awsendpoint_clean_up(&ep);
 
-    struct fake_env legacy = {{{"AWS_REGION", ""}, {"AWS_DEFAULT_REGION", "us-east-2"}}};
+    struct fake_env legacy = {{{"AWS_DEFAULT_REGION", "us-east-2"}}};
     CHECK_INT_EQ(resolve(&ep, &legacy, "default", &err), 0);
-    CHECK_STR_EQ(ep.region, "us-east-2"); /* empty is unset */
+    CHECK_STR_EQ(ep.region, "us-east-2");
     CHECK_STR_EQ(ep.region_from, "AWS_DEFAULT_REGION");
+    awsendpoint_clean_up(&ep);
+
+    /* Set but empty is an error, not the next source or the default (issue 9). */
+    struct fake_env empty = {{{"AWS_REGION", ""}, {"AWS_DEFAULT_REGION", "us-east-2"}}};
+    buf_reset(&err);
+    CHECK_INT_EQ(resolve(&ep, &empty, "default", &err), -1);
+    CHECK_STR_EQ(buf_cstr(&err), "AWS_REGION: set but empty; unset it or name a region (us-east-1)");
+    awsendpoint_clean_up(&ep);
+    struct fake_env empty_default = {{{"AWS_DEFAULT_REGION", ""}}};
+    buf_reset(&err);
+    CHECK_INT_EQ(resolve(&ep, &empty_default, "default", &err), -1);
+    CHECK_STR_EQ(buf_cstr(&err), "AWS_DEFAULT_REGION: set but empty; unset it or name a region (us-east-1)");
     awsendpoint_clean_up(&ep);
 
     struct fake_env none = {{{NULL, NULL}}};

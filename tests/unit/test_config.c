@@ -86,12 +86,37 @@ static void test_settings(void)
     config_clean_up(&cfg);
 
     /* Empty values count as unset. */
-    struct fake_env empty = {{CREDS, {"PORT", ""}, {"TABLE_NAME", ""}, {"AWS_REGION", ""}}};
+    struct fake_env empty = {{CREDS, {"PORT", ""}, {"TABLE_NAME", ""}}};
     CHECK_INT_EQ(load(&cfg, &empty, &err), 0);
     CHECK_INT_EQ(cfg.port, 3000);
     CHECK_STR_EQ(cfg.table, "Users");
     CHECK_STR_EQ(cfg.region, "us-east-1");
     config_clean_up(&cfg);
+    buf_clean_up(&err);
+}
+
+/* HOST takes addresses (either family) and localhost; LOG_LEVEL any case. */
+static void test_host_and_log_level(void)
+{
+    static const char *const hosts[] = {"127.0.0.1", "0.0.0.0", "::", "::1", "localhost", "LocalHost"};
+    struct config cfg;
+    struct buf err = BUF_INIT;
+    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+        struct fake_env env = {{CREDS, {"HOST", hosts[i]}}};
+        CHECK_INT_EQ(load(&cfg, &env, &err), 0);
+        CHECK_STR_EQ(cfg.host, hosts[i]);
+        config_clean_up(&cfg);
+    }
+    static const struct {
+        const char *name;
+        int level;
+    } levels[] = {{"INFO", LOG_INFO}, {"Debug", LOG_DEBUG}, {"WARN", LOG_WARN}, {"error", LOG_ERROR}, {"OFF", LOG_OFF}};
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+        struct fake_env env = {{CREDS, {"LOG_LEVEL", levels[i].name}}};
+        CHECK_INT_EQ(load(&cfg, &env, &err), 0);
+        CHECK_INT_EQ(cfg.log_level, levels[i].level);
+        config_clean_up(&cfg);
+    }
     buf_clean_up(&err);
 }
 
@@ -470,6 +495,13 @@ static void test_errors(void)
     expect_error(&table, "TABLE_NAME", __LINE__);
     struct fake_env region = {{CREDS, {"AWS_REGION", "EU/West"}}};
     expect_error(&region, "AWS_REGION", __LINE__);
+    /* Issue 9: what a new user tripped over. */
+    struct fake_env empty_region = {{CREDS, {"AWS_REGION", ""}}};
+    expect_error(&empty_region, "AWS_REGION: set but empty", __LINE__);
+    struct fake_env host_name = {{CREDS, {"HOST", "not-an-ip"}}};
+    expect_error(&host_name, "HOST: 'not-an-ip' is not an IPv4 or IPv6 address", __LINE__);
+    struct fake_env host_cidr = {{CREDS, {"HOST", "127.0.0.1/8"}}};
+    expect_error(&host_cidr, "HOST", __LINE__);
 
     /* A failed load leaves cfg safe to clean up, and clean-up twice is harmless. */
     struct config cfg;
@@ -806,6 +838,7 @@ int main(void)
 {
     RUN(test_defaults);
     RUN(test_settings);
+    RUN(test_host_and_log_level);
     RUN(test_edge_limits);
     RUN(test_region_precedence);
     RUN(test_endpoint_precedence);
