@@ -44,7 +44,9 @@ struct http_header {
 
 struct http_response {
     int status;
-    char *body; /* owned; JSON text, or NULL for none (204/304) */
+    char *body; /* owned; JSON text, or NULL for none (204). A 304 carries the 200's body, never sent:
+                 * libmicrohttpd 0.9.75 always writes a Content-Length for a 304, and RFC 9110 §8.6 allows
+                 * only the length the 200 would have had (not 0) */
     size_t body_len;
     struct http_header *headers; /* owned; sent in this order after the adapter's own (X-Request-Id, CORS ...) */
     size_t n_headers;

@@ -18,11 +18,13 @@
 #include "authconfig.h"
 #include "credsio.h"
 #include "ddb.h"
+#include "healthcheck.h"
 #include "httpc.h"
 #include "log.h"
 #include "metrics.h"
 #include "readycache.h"
 #include "model.h"
+#include "portclaim.h"
 #include "recreate.h"
 #include "retryquota.h"
 #include "server.h"
@@ -30,7 +32,8 @@
 #define STARTUP_WAIT_MS 60000
 
 static const char usage[] =
-    "usage: usersvc [--help | --version]\n"
+    "usage: usersvc [--help | --version | --healthcheck]\n"
+    "  --healthcheck  GET /healthz of the instance on HOST and PORT; exit 0 when it answers 200, else 1\n"
     "\n"
     "A REST API for a DynamoDB users table. Configured by environment variables:\n"
     "  PORT (3000)  HOST (127.0.0.1)  TABLE_NAME (Users)  EMAIL_INDEX (email-index)\n"
@@ -289,15 +292,42 @@ static void log_transport(const struct config *cfg, const char *proxy)
              cfg->ca_bundle != NULL ? ", extra CA bundle " : "", cfg->ca_bundle != NULL ? cfg->ca_bundle : "", shown);
 }
 
+#define HEALTHCHECK_TIMEOUT_MS 2000
+
+/* `usersvc --healthcheck`: the container's probe. Exit 0 or 1, one line on stderr when unhealthy. */
+static int healthcheck(void)
+{
+    struct config cfg;
+    struct buf why = BUF_INIT;
+    int rc = config_load(&cfg, lookup_env, NULL, &why) == 0 &&
+             healthcheck_run(cfg.host, cfg.port, HEALTHCHECK_TIMEOUT_MS, &why) == 0;
+    if (!rc)
+        fprintf(stderr, "usersvc: unhealthy: %s\n", buf_cstr(&why));
+    config_clean_up(&cfg);
+    buf_clean_up(&why);
+    return rc ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) {
-        if (strcmp(argv[1], "--version") == 0) {
+        const char *arg = argv[1];
+        if (argc == 2 && strcmp(arg, "--version") == 0) {
             printf("usersvc %s\n", USERSVC_VERSION);
             return 0;
         }
-        fputs(usage, strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ? stdout : stderr);
-        return strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ? 0 : 2;
+        if (argc == 2 && (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        if (argc == 2 && strcmp(arg, "--healthcheck") == 0)
+            return healthcheck();
+        int known = strcmp(arg, "--version") == 0 || strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0 ||
+                    strcmp(arg, "--healthcheck") == 0;
+        fprintf(stderr, "usersvc: %s '%s'\n\n", known ? "unexpected argument" : "unknown option",
+                known ? argv[2] : arg);
+        fputs(usage, stderr);
+        return 2;
     }
 
     struct config cfg;
@@ -321,6 +351,15 @@ int main(int argc, char **argv)
         authconfig_clean_up(&authcfg);
         config_clean_up(&cfg);
         return 2;
+    }
+    /* Before any slow start-up work: a second instance on a served port stops here. */
+    int port_lock = portclaim_take(cfg.host, cfg.port, &err);
+    if (port_lock == -1) {
+        log_error("%s", buf_cstr(&err));
+        buf_clean_up(&err);
+        authconfig_clean_up(&authcfg);
+        config_clean_up(&cfg);
+        return 1;
     }
 
     /* Every thread started from here on inherits this mask; main takes the signals with sigwait. */
@@ -404,6 +443,11 @@ int main(int argc, char **argv)
     ddb_client_free(startup);
     if (!table_ok)
         goto out;
+    /* Again after the table wait, which can be long; the lock keeps other instances out meanwhile. */
+    if (port_lock >= 0 && portclaim_probe(cfg.host, cfg.port, &err) != 0) {
+        log_error("%s", buf_cstr(&err));
+        goto out;
+    }
 
     struct recreate recreate; /* one per process: a missing table is created again at most every few seconds */
     recreate_init(&recreate);
@@ -443,6 +487,10 @@ int main(int argc, char **argv)
                                        credsio_source_close, credsio};
     }
     server = server_start(&cfg, workers, n, &err); /* owns the clients from here on */
+    if (port_lock >= 0) { /* the workers listen: from now on the probe itself refuses other instances */
+        close(port_lock);
+        port_lock = -1;
+    }
     if (server == NULL) {
         log_error("%s", buf_cstr(&err));
         goto out;
@@ -456,6 +504,8 @@ int main(int argc, char **argv)
     server_stop(server, cfg.timeout_ms + 1000);
     status = 0;
 out:
+    if (port_lock >= 0)
+        close(port_lock);
     log_flush_repeats(); /* the last window's "repeated N times" line, however recent */
     free(workers);
     for (size_t i = 0; apps != NULL && i < n; i++)

@@ -239,7 +239,8 @@ static enum MHD_Result queue_response(struct conn *c)
     }
     if (r == NULL)
         return MHD_NO;
-    if ((resp->body_len > 0 || resp->status >= 400) && http_response_header(resp, "Content-Type") == NULL)
+    if (((resp->body_len > 0 && resp->status != 304) || resp->status >= 400) && /* a 304 has no content */
+        http_response_header(resp, "Content-Type") == NULL)
         add_header(r, "Content-Type", "application/json"); /* the body is JSON unless the handler said otherwise */
     add_header(r, "X-Request-Id", c->request_id);
     /* On every answer, errors and refusals included; a preflight is an OPTIONS the router accepted. */

@@ -235,8 +235,7 @@ static void get_done(void *ctx, const struct ddb_result *r)
     }
     const char *inm = op->if_match; /* holds If-None-Match for GET */
     if (inm != NULL && op_etag_matches(inm, user_item_version(item), 1)) {
-        http_respond(op->base.ex, 304, NULL);
-        http_response_add_headerf(&op->base.ex->resp, "ETag", "\"%lld\"", user_item_version(item));
+        respond_user(op, 304, item); /* the 200's body: its length is the 304's Content-Length (http.h) */
         op_finish(&op->base);
         return;
     }

@@ -261,15 +261,17 @@ static void test_get(void)
 static void test_get_if_none_match(void)
 {
     struct http_response resp;
+    struct http_response full;
+    run(HTTP_GET, ONE_PATH, NULL, NULL, HEADERS("If-None-Match", "\"2\""), ANSWERS(OK(FOUND("3"))), &full);
+    CHECK_INT_EQ(full.status, 200);
     run(HTTP_GET, ONE_PATH, NULL, NULL, HEADERS("If-None-Match", "\"2\", W/\"3\""), ANSWERS(OK(FOUND("3"))), &resp);
     CHECK_INT_EQ(resp.status, 304);
-    CHECK(resp.body == NULL);
+    /* The 200's body, never sent: libmicrohttpd sends its length as the 304's Content-Length (http.h). */
+    CHECK(resp.body != NULL && full.body != NULL && resp.body_len == full.body_len);
+    CHECK_STR_EQ(resp.body != NULL ? resp.body : "", full.body != NULL ? full.body : "-");
     CHECK_STR_EQ(http_response_header(&resp, "ETag"), "\"3\"");
     http_response_clean_up(&resp);
-
-    run(HTTP_GET, ONE_PATH, NULL, NULL, HEADERS("If-None-Match", "\"2\""), ANSWERS(OK(FOUND("3"))), &resp);
-    CHECK_INT_EQ(resp.status, 200);
-    http_response_clean_up(&resp);
+    http_response_clean_up(&full);
 }
 
 static void test_backend_errors(void)
