@@ -1,10 +1,11 @@
 #include "cursor.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/crypto.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "hmac.h"
 
 #define CURSOR_VERSION 1
 #define TAG_LEN 12
@@ -15,9 +16,8 @@ static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
  * position in a list the caller may read anyway. */
 static int tag(const char *key, const unsigned char *msg, size_t len, unsigned char out[TAG_LEN])
 {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int mac_len = 0;
-    if (HMAC(EVP_sha256(), key, (int)strlen(key), msg, len, mac, &mac_len) == NULL)
+    uint8_t mac[HMAC_SHA256_LEN];
+    if (hmac_sha256(key, strlen(key), msg, len, mac) != 0)
         return -1;
     memcpy(out, mac, TAG_LEN);
     return 0;

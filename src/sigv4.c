@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "hmac.h"
+
 #define SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
 
 /* A name/value pair being canonicalised (a header or a query parameter). Both
@@ -346,8 +348,8 @@ int sigv4_string_to_sign(const char *amz_date, const struct sigv4_scope *scope,
                       scope->service, "/aws4_request\n", hash);
 }
 
-/* SHA-256, fetched once: OpenSSL 3's implicit fetch in EVP_sha256()/HMAC()
- * costs more than the hashing itself on every call. Immutable once set. */
+/* SHA-256, fetched once: OpenSSL 3's implicit fetch in EVP_sha256() costs more than the hashing
+ * itself on every call. Immutable once set. (HMAC-SHA256 is hmac.c's, shared with cursor.c.) */
 static EVP_MD *sha256_md;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 
@@ -356,46 +358,15 @@ static void fetch_sha256(void)
     sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
-/* SHA-256 of a || b into md (32 bytes) on ctx. Returns 0 or -1. */
-static int sha256_two(EVP_MD_CTX *ctx, const void *a, size_t a_len, const void *b, size_t b_len, uint8_t *md)
+/* SHA-256 of data into md (32 bytes) on ctx. Returns 0 or -1. */
+static int sha256(EVP_MD_CTX *ctx, const void *data, size_t len, uint8_t *md)
 {
     unsigned int md_len = 0;
     pthread_once(&sha256_once, fetch_sha256);
     if (sha256_md == NULL || EVP_DigestInit_ex2(ctx, sha256_md, NULL) != 1 ||
-        EVP_DigestUpdate(ctx, a, a_len) != 1 || (b_len > 0 && EVP_DigestUpdate(ctx, b, b_len) != 1) ||
-        EVP_DigestFinal_ex(ctx, md, &md_len) != 1)
+        EVP_DigestUpdate(ctx, data, len) != 1 || EVP_DigestFinal_ex(ctx, md, &md_len) != 1)
         return -1;
     return md_len == SIGV4_KEY_LEN ? 0 : -1;
-}
-
-/* HMAC-SHA256 (RFC 2104) of data under key into mac. Returns 0 or -1. */
-static int hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
-                       uint8_t mac[SIGV4_KEY_LEN])
-{
-    enum { BLOCK = 64 };
-    uint8_t k[BLOCK] = {0}, pad[BLOCK], inner[SIGV4_KEY_LEN];
-    int rc = -1;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (ctx == NULL)
-        return -1;
-    if (key_len > BLOCK) {
-        if (sha256_two(ctx, key, key_len, NULL, 0, k) != 0)
-            goto done;
-    } else if (key_len > 0) {
-        memcpy(k, key, key_len);
-    }
-    for (size_t i = 0; i < BLOCK; i++)
-        pad[i] = k[i] ^ 0x36;
-    if (sha256_two(ctx, pad, BLOCK, data, len, inner) != 0)
-        goto done;
-    for (size_t i = 0; i < BLOCK; i++)
-        pad[i] = k[i] ^ 0x5c;
-    rc = sha256_two(ctx, pad, BLOCK, inner, sizeof inner, mac);
-done:
-    OPENSSL_cleanse(k, sizeof k);
-    OPENSSL_cleanse(pad, sizeof pad);
-    EVP_MD_CTX_free(ctx);
-    return rc;
 }
 
 int sigv4_signing_key(const char *secret_access_key, const struct sigv4_scope *scope,
@@ -473,7 +444,7 @@ void sigv4_sha256_hex(const void *data, size_t len, char hex[SIGV4_HEX_LEN + 1])
     if (data == NULL && len > 0)
         return;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int rc = ctx != NULL ? sha256_two(ctx, data != NULL ? data : "", len, NULL, 0, md) : -1;
+    int rc = ctx != NULL ? sha256(ctx, data != NULL ? data : "", len, md) : -1;
     EVP_MD_CTX_free(ctx);
     if (rc == 0)
         to_hex(md, sizeof md, hex);
