@@ -3,7 +3,7 @@
 # with SO_REUSEPORT) is refused with one line and a non-zero exit while the first keeps every request;
 # two instances started at once on a fresh port leave exactly one serving; `usersvc --healthcheck`
 # exits 0/1; with AUTO_CREATE_TABLE a table deleted mid-run is created again, once for a storm of
-# requests; a 304 carries no Content-Length (raw bytes).
+# requests; a 304 carries no Content-Length but the 200's (raw bytes); --bogus and HOST=not-an-ip exit 2.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SUPPORT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../support" && pwd)
 SVC_PORT=${BASE_URL##*:}
@@ -29,6 +29,18 @@ wait_exit() {
 		EXIT_STATUS=$?
 	fi
 }
+
+# ---- what a new user tripped over ---------------------------------------------
+out=$("$E2E_BIN" --bogus 2>&1 >/dev/null)
+status=$?
+REQ_DESC="usersvc --bogus" STATUS=$status BODY=$out
+check "usersvc --bogus: exit 2, the first line names the option (got $status)" \
+	bash -c '[[ $1 == 2 && $(head -1 <<<"$2") == "usersvc: unknown option '"'--bogus'"'" ]]' _ "$status" "$out"
+out=$(env "${svc_env[@]}" HOST=not-an-ip PORT=0 timeout 10 "$E2E_BIN" 2>&1)
+status=$?
+REQ_DESC="HOST=not-an-ip usersvc" STATUS=$status BODY=$out
+check "HOST=not-an-ip: exit 2 like every configuration error, one line naming HOST (got $status)" \
+	bash -c '[[ $1 == 2 && $(wc -l <<<"$2") == 1 && $2 == *"HOST: '"'not-an-ip'"'"* ]]' _ "$status" "$out"
 
 # ---- a second instance on the suite's port -----------------------------------
 log=$E2E_TMP/ops-second.log
