@@ -19,6 +19,7 @@
 #include "errors.h"
 #include "log.h"
 #include "op.h"
+#include "recreate.h"
 
 /* ---- allocation failure injection: a strdup of this exact text fails ---- */
 
@@ -105,7 +106,7 @@ static const struct app app = {
     .new_id = fake_id, .id_ctx = &ids, .metrics_worker = &counters,
 };
 
-static const struct app *run_app = &app; /* test_auth_gate runs with authentication on */
+static const struct app *run_app = &app; /* auth and table re-creation tests swap it */
 static char last_principal[256];
 
 static const char *header(const struct http_request *req, const char *name)
@@ -272,6 +273,39 @@ static void test_get_if_none_match(void)
     CHECK_STR_EQ(http_response_header(&resp, "ETag"), "\"3\"");
     http_response_clean_up(&resp);
     http_response_clean_up(&full);
+}
+
+/* AUTO_CREATE_TABLE: a request that finds the table missing answers 503 and sends one CreateTable
+ * for the process; the next within the interval sends none; without app->recreate, never. */
+static void test_missing_table_recreated(void)
+{
+    struct recreate recreate;
+    recreate_init(&recreate);
+    struct app recreating = app;
+    recreating.recreate = &recreate;
+    run_app = &recreating;
+    struct http_response resp;
+    run(HTTP_GET, ONE_PATH, NULL, NULL, NULL,
+        ANSWERS(FAILED("ResourceNotFoundException", "no table", NULL), OK("{\"TableDescription\":{}}")), &resp);
+    CHECK_INT_EQ(resp.status, 503);
+    CHECK_INT_EQ(n_calls, 2);
+    CHECK_STR_EQ(calls[1].operation, "CreateTable");
+    CHECK_STR_EQ(request_string(1, "TableName", NULL, NULL), "users");
+    http_response_clean_up(&resp);
+    /* The same clock: within the interval, the storm that follows sends nothing more. */
+    run(HTTP_GET, ONE_PATH, NULL, NULL, NULL, ANSWERS(FAILED("ResourceNotFoundException", "no table", NULL)), &resp);
+    CHECK_INT_EQ(resp.status, 503);
+    CHECK_INT_EQ(n_calls, 1);
+    http_response_clean_up(&resp);
+    /* Other failures never create anything. */
+    recreate_init(&recreate);
+    run(HTTP_GET, ONE_PATH, NULL, NULL, NULL, ANSWERS(FAILED("AccessDeniedException", "no", NULL)), &resp);
+    CHECK_INT_EQ(n_calls, 1);
+    http_response_clean_up(&resp);
+    run_app = &app;
+    run(HTTP_GET, ONE_PATH, NULL, NULL, NULL, ANSWERS(FAILED("ResourceNotFoundException", "no table", NULL)), &resp);
+    CHECK_INT_EQ(n_calls, 1);
+    http_response_clean_up(&resp);
 }
 
 static void test_backend_errors(void)
@@ -821,6 +855,7 @@ int main(void)
     RUN(test_get);
     RUN(test_get_if_none_match);
     RUN(test_backend_errors);
+    RUN(test_missing_table_recreated);
     RUN(test_create);
     RUN(test_create_cancellations);
     RUN(test_patch);
