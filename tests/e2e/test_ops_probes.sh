@@ -6,7 +6,10 @@
 # requests; a 304 carries no Content-Length but the 200's (raw bytes); --bogus and HOST=not-an-ip exit 2.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SUPPORT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../support" && pwd)
-SVC_PORT=${BASE_URL##*:}
+# The service itself, not run.sh's recording proxy in front of it (BASE_URL): its port is what a second
+# instance must not take, and its raw bytes are what the 304 check reads.
+SVC_URL=${SERVICE_URL:-$BASE_URL}
+SVC_PORT=${SVC_URL##*:}
 
 # The environment of the suite's own service, for the extra instances below.
 svc_env=(-u AWS_SESSION_TOKEN -u AWS_PROFILE -u AWS_ENDPOINT_URL HOST=127.0.0.1
@@ -56,7 +59,7 @@ req GET /healthz
 first_prefix=$(hdr X-Request-Id)
 first_prefix=${first_prefix%-*}
 prefixes=$(for _ in $(seq 30); do
-	curl -s -o /dev/null -D - --max-time 5 "$BASE_URL/healthz" | tr -d '\r' | sed -n 's/^[Xx]-[Rr]equest-[Ii]d: \(.*\)-.*/\1/p'
+	curl -s -o /dev/null -D - --max-time 5 "$SVC_URL/healthz" | tr -d '\r' | sed -n 's/^[Xx]-[Rr]equest-[Ii]d: \(.*\)-.*/\1/p'
 done | sort | uniq -c)
 check "30 requests after the refusal: all answered by the first instance ($prefixes)" \
 	bash -c '[[ $(wc -l <<<"$1") == 1 && $1 == *" 30 $2" ]]' _ "$prefixes" "$first_prefix"
@@ -147,7 +150,7 @@ wait "$fakes" 2>/dev/null
 create_user "Ops Etag" "$(uniq_email ops304)"
 req GET "/users/$CREATED_ID"
 etag=$(hdr ETag)
-raw=$(python3 - "$BASE_URL" "/users/$CREATED_ID" "$etag" <<'PY'
+raw=$(python3 - "$SVC_URL" "/users/$CREATED_ID" "$etag" <<'PY'
 import socket, sys, urllib.parse
 u = urllib.parse.urlsplit(sys.argv[1])
 s = socket.create_connection((u.hostname, u.port), timeout=5)
@@ -162,7 +165,7 @@ head, _, after = data.partition(b"\r\n\r\n")
 sys.stdout.write(head.decode("latin-1").replace("\r\n", "\n") + f"\n(bytes after the head: {len(after)})")
 PY
 )
-full_length=$(curl -s --max-time 5 "$BASE_URL/users/$CREATED_ID" | wc -c)
+full_length=$(curl -s --max-time 5 "$SVC_URL/users/$CREATED_ID" | wc -c)
 length=$(sed -n 's/^[Cc]ontent-[Ll]ength: *//p' <<<"$raw")
 REQ_DESC="GET /users/$CREATED_ID If-None-Match (raw)" STATUS=$(head -1 <<<"$raw") BODY=$raw
 check "a 304 in raw bytes: status 304, ETag, no Content-Type, nothing after the head" \
