@@ -188,7 +188,7 @@ if fake_start rotate --expires-in 12 --refresh-margin 9 --revoke-after 2; then
 		create_user "rotating" "$(uniq_email cr-rot)"
 		rid=$CREATED_ID
 		BASE_URL=$CR_BASE_SAVED
-		codes=$(for ((i = 0; i < 300; i++)); do
+		codes=$(for ((i = 0; i < 160; i++)); do # about 10 s: the keys are replaced every 3 s
 			curl -s -o /dev/null -w '%{http_code}\n' --max-time 5 "$CR_URL/users/$rid"
 			sleep 0.05
 		done | sort | uniq -c | tr -s ' \n' ' ')
