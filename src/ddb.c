@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "crc32.h"
 #include "httpc.h"
+#include "jsonread.h"
 #include "jsontext.h"
 #include "log.h"
 #include "sigv4.h"
@@ -399,7 +400,7 @@ static void on_http_done(struct httpc_request *req, const struct httpc_response 
     } else if (corrupt) {
         result.message = "DynamoDB response failed its x-amz-crc32 check";
     } else {
-        body = json_loadb(resp->body, resp->body_len, 0, NULL);
+        body = jsonread_parse(resp->body, resp->body_len, 0);
         result.body = body;
         if (resp->status >= 200 && resp->status < 300) {
             result.status = body != NULL ? DDB_OK : DDB_BAD_RESPONSE;
