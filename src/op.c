@@ -9,6 +9,7 @@
 #include <uuid/uuid.h>
 
 #include "errors.h"
+#include "jsonread.h"
 #include "log.h"
 #include "user.h"
 
@@ -116,11 +117,14 @@ json_t *op_json_body(struct http_exchange *ex, int allow_merge_patch)
                        NULL);
         return NULL;
     }
-    json_error_t error;
-    json_t *body = json_loadb(ex->req.body ? ex->req.body : "", ex->req.body_len, JSON_REJECT_DUPLICATES, &error);
-    if (body == NULL) {
+    const char *text = ex->req.body ? ex->req.body : "";
+    json_t *body = jsonread_parse(text, ex->req.body_len, JSON_REJECT_DUPLICATES);
+    if (body == NULL) { /* jansson says where and why; it accepts only a NUL that jsonread refuses */
+        json_error_t error;
+        json_t *again = json_loadb(text, ex->req.body_len, JSON_REJECT_DUPLICATES, &error);
         char message[256];
-        snprintf(message, sizeof message, "malformed JSON: %s", error.text);
+        snprintf(message, sizeof message, "malformed JSON: %s", again != NULL ? "NUL byte" : error.text);
+        json_decref(again);
         errors_respond(ex, ERR_INVALID_JSON, message, NULL);
         return NULL;
     }

@@ -333,6 +333,7 @@ static void test_create(void)
     run(HTTP_POST, "/users", NULL, "{\"name\":\"Ann\"", JSON_TYPE, NO_ANSWERS, &resp);
     CHECK_INT_EQ(resp.status, 400);
     CHECK_STR_EQ(code_of(&resp), "invalid_json");
+    CHECK_STR_EQ(member_of(&resp, "message"), "malformed JSON: '}' expected near end of file"); /* jansson's words */
     http_response_clean_up(&resp);
 
     run(HTTP_POST, "/users", NULL, "{\"name\":\"Ann\"}", JSON_TYPE, NO_ANSWERS, &resp);
