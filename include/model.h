@@ -38,8 +38,10 @@ int expr_attach(struct expr *e, json_t *request);
 /* The key of the guard item that reserves an email: {"id":{"S":"email#<email>"}}. */
 json_t *model_guard_key(const char *email);
 
-/* GetItem, strongly consistent. */
-json_t *model_get_user(const struct model_table *t, const char *id);
+/* GetItem, strongly consistent, written straight as JSON text into out (what json_write_value
+ * writes for the same request, without building it): {"TableName":..,"Key":{"id":{"S":id}},
+ * "ConsistentRead":true}. Returns 0, or -1 when memory runs out. */
+int model_get_user_text(const struct model_table *t, const char *id, struct buf *out);
 
 /* Every TransactWriteItems carries token as its ClientRequestToken, so a
  * transport retry of the same request is idempotent in DynamoDB (a first

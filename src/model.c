@@ -8,6 +8,7 @@
 
 #include "attrval.h"
 #include "buf.h"
+#include "jsontext.h"
 
 #define GUARD_PREFIX "email#"
 #define GUARD_OWNER "userId"
@@ -98,9 +99,12 @@ json_t *model_guard_key(const char *email)
     return key;
 }
 
-json_t *model_get_user(const struct model_table *t, const char *id)
+int model_get_user_text(const struct model_table *t, const char *id, struct buf *out)
 {
-    return json_pack("{s:s, s:o, s:b}", "TableName", t->table, "Key", user_key(id), "ConsistentRead", 1);
+    if (buf_append_str(out, "{\"TableName\":") != 0 || json_write_string(out, t->table, strlen(t->table)) != 0 ||
+        buf_append_str(out, ",\"Key\":{\"id\":{\"S\":") != 0 || json_write_string(out, id, strlen(id)) != 0)
+        return -1;
+    return buf_append_str(out, "}},\"ConsistentRead\":true}");
 }
 
 /* Builds one TransactWriteItems element {kind: {TableName, Key|Item, Condition..., names, values}}. */

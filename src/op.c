@@ -10,6 +10,7 @@
 
 #include "errors.h"
 #include "jsonread.h"
+#include "jsontext.h"
 #include "log.h"
 #include "user.h"
 
@@ -77,9 +78,10 @@ void op_fail(struct op *op, const struct ddb_result *r)
     op_finish(op);
 }
 
-void op_send(struct op *op, const char *operation, json_t *request, ddb_callback *then)
+void op_send_text(struct op *op, const char *operation, struct buf *body, ddb_callback *then)
 {
-    if (request == NULL) {
+    if (body->data == NULL) {
+        buf_clean_up(body);
         errors_respond(op->ex, ERR_INTERNAL, "internal error", NULL);
         op_finish(op);
         return;
@@ -88,10 +90,20 @@ void op_send(struct op *op, const char *operation, json_t *request, ddb_callback
         http_exchange_defer(op->ex);
         op->deferred = 1;
     }
-    if (op->app->send(op->app->send_ctx, operation, request, &op->ex->calls, then, op) != 0) {
+    size_t len = body->len;
+    if (op->app->send(op->app->send_ctx, operation, buf_steal(body), len, &op->ex->calls, then, op) != 0) {
         errors_respond(op->ex, ERR_BACKEND_UNAVAILABLE, "the service is shutting down", NULL);
         op_finish(op);
     }
+}
+
+void op_send(struct op *op, const char *operation, json_t *request, ddb_callback *then)
+{
+    struct buf body = BUF_INIT;
+    if (request == NULL || json_write_value(&body, request) != 0)
+        buf_clean_up(&body); /* data NULL: answered 500 */
+    json_decref(request);
+    op_send_text(op, operation, &body, then);
 }
 
 /* ---- request parsing ---- */

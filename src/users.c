@@ -257,7 +257,10 @@ void users_get(const struct app *app, struct http_exchange *ex, const struct rou
         op_finish(&op->base);
         return;
     }
-    op_send(&op->base, "GetItem", model_get_user(&app->table, op->id), get_done);
+    struct buf request = BUF_INIT;
+    if (model_get_user_text(&app->table, op->id, &request) != 0)
+        buf_clean_up(&request);
+    op_send_text(&op->base, "GetItem", &request, get_done);
 }
 
 /* ---- POST /users ---- */
@@ -333,7 +336,10 @@ static void read_current(struct users_op *op, ddb_callback *then)
     if (op->restarts > 1) /* a write lost a race: this is another round */
         op_count_conflict(op->base.app, METRICS_CONFLICT_RETRIED);
     new_token(op); /* for the transaction this round may send */
-    op_send(&op->base, "GetItem", model_get_user(&op->base.app->table, op->id), then);
+    struct buf request = BUF_INIT;
+    if (model_get_user_text(&op->base.app->table, op->id, &request) != 0)
+        buf_clean_up(&request);
+    op_send_text(&op->base, "GetItem", &request, then);
 }
 
 /* The user read_current found, when it exists and matches If-Match; otherwise
