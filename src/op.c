@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <time.h>
 #include <uuid/uuid.h>
 
@@ -23,9 +24,24 @@ int64_t op_clock_realtime(void)
 
 void op_uuid_random(void *id_ctx, char out[37])
 {
-    uuid_t uuid;
-    uuid_generate_random(uuid);
-    uuid_unparse_lower(uuid, out);
+    /* 16 bytes from getrandom, one system call: libuuid's uuid_generate_random spent ~9k instructions
+     * per id (two per POST) around the same call. libuuid remains the fallback. */
+    uint8_t u[16];
+    if (getrandom(u, sizeof u, 0) != (ssize_t)sizeof u) {
+        uuid_generate_random(u);
+        uuid_unparse_lower(u, out);
+        return;
+    }
+    u[6] = (uint8_t)((u[6] & 0x0F) | 0x40); /* version 4 */
+    u[8] = (uint8_t)((u[8] & 0x3F) | 0x80); /* variant RFC 4122 */
+    char *p = out;
+    for (size_t i = 0; i < sizeof u; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        *p++ = "0123456789abcdef"[u[i] >> 4];
+        *p++ = "0123456789abcdef"[u[i] & 15];
+    }
+    *p = '\0';
 }
 
 void op_format_rfc3339(int64_t ms, char out[25])

@@ -723,6 +723,21 @@ static void test_rfc3339(void)
     CHECK_STR_EQ(out, "1970-01-01T00:00:00.007Z");
 }
 
+/* The real id source: random UUIDs, version 4, variant RFC 4122, lowercase, each new. */
+static void test_uuid_random(void)
+{
+    char seen[64][37];
+    for (int i = 0; i < 64; i++) {
+        op_uuid_random(NULL, seen[i]);
+        CHECK(user_is_uuid(seen[i]));
+        CHECK(seen[i][14] == '4');
+        CHECK(strchr("89ab", seen[i][19]) != NULL);
+        CHECK(strspn(seen[i], "0123456789abcdef-") == 36);
+        for (int j = 0; j < i; j++)
+            CHECK(strcmp(seen[i], seen[j]) != 0);
+    }
+}
+
 static void test_etag_matches(void)
 {
     CHECK_INT_EQ(op_etag_matches("\"3\"", 3, 0), 1);
@@ -835,6 +850,7 @@ int main(void)
     RUN(test_router_and_probes);
     RUN(test_errors_table);
     RUN(test_rfc3339);
+    RUN(test_uuid_random);
     RUN(test_etag_matches);
     RUN(test_auth_gate);
     reset_calls();
