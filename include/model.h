@@ -49,7 +49,8 @@ int model_get_user_text(const struct model_table *t, const char *id, struct buf 
  * Callers use a new token for each deliberate new attempt. */
 
 /* TransactWriteItems: put the user if its id is absent, put the email guard if absent.
- * item is borrowed. */
+ * item is borrowed; the request holds a reference to it (not a copy), so item must not change
+ * while the request lives. */
 json_t *model_create_user(const struct model_table *t, const json_t *item, const char *token);
 
 /* UpdateItem for a normalised merge patch (members with values SET, nulls
