@@ -19,6 +19,7 @@
 #include "errors.h"
 #include "log.h"
 #include "op.h"
+#include "user.h"
 
 /* ---- allocation failure injection: a strdup of this exact text fails ---- */
 
