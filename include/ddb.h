@@ -76,6 +76,11 @@ struct ddb_client *ddb_client_new(const struct ddb_config *cfg);
 int ddb_send(struct ddb_client *client, const char *operation, json_t *request, struct log_calls *calls,
              ddb_callback *callback, void *ctx);
 
+/* ddb_send for a request already written as JSON text: body (body_len bytes, malloc'd) is stolen,
+ * even on failure. */
+int ddb_send_text(struct ddb_client *client, const char *operation, char *body, size_t body_len,
+                  struct log_calls *calls, ddb_callback *callback, void *ctx);
+
 /* An epoll descriptor that is readable when the client's sockets have events. */
 int ddb_client_fd(const struct ddb_client *client);
 

@@ -38,8 +38,10 @@ int expr_attach(struct expr *e, json_t *request);
 /* The key of the guard item that reserves an email: {"id":{"S":"email#<email>"}}. */
 json_t *model_guard_key(const char *email);
 
-/* GetItem, strongly consistent. */
-json_t *model_get_user(const struct model_table *t, const char *id);
+/* GetItem, strongly consistent, written straight as JSON text into out (what json_write_value
+ * writes for the same request, without building it): {"TableName":..,"Key":{"id":{"S":id}},
+ * "ConsistentRead":true}. Returns 0, or -1 when memory runs out. */
+int model_get_user_text(const struct model_table *t, const char *id, struct buf *out);
 
 /* Every TransactWriteItems carries token as its ClientRequestToken, so a
  * transport retry of the same request is idempotent in DynamoDB (a first
@@ -47,7 +49,8 @@ json_t *model_get_user(const struct model_table *t, const char *id);
  * Callers use a new token for each deliberate new attempt. */
 
 /* TransactWriteItems: put the user if its id is absent, put the email guard if absent.
- * item is borrowed. */
+ * item is borrowed; the request holds a reference to it (not a copy), so item must not change
+ * while the request lives. */
 json_t *model_create_user(const struct model_table *t, const json_t *item, const char *token);
 
 /* UpdateItem for a normalised merge patch (members with values SET, nulls

@@ -23,12 +23,13 @@
 #include "metrics.h"
 #include "model.h"
 
-/* Sends one DynamoDB operation, ddb_send's contract: request is stolen; the call is recorded in calls
+/* Sends one DynamoDB operation, ddb_send_text's contract: body (the request's JSON text, body_len
+ * bytes, NUL-terminated, malloc'd) is stolen, even on failure; the call is recorded in calls
  * (the exchange's, for its access line; NULL: not recorded) just before the callback; on 0,
  * callback(ctx, result) runs exactly once, later, on this worker's thread
  * (never inside the call); -1 when the client is shutting down (callback never runs). */
-typedef int app_send_fn(void *send_ctx, const char *operation, json_t *request, struct log_calls *calls,
-                        ddb_callback *callback, void *ctx);
+typedef int app_send_fn(void *send_ctx, const char *operation, char *body, size_t body_len,
+                        struct log_calls *calls, ddb_callback *callback, void *ctx);
 
 /* The wall clock: milliseconds since the Unix epoch. */
 typedef int64_t app_clock_fn(void);
@@ -91,6 +92,10 @@ void *op_new(size_t size, const struct app *app, struct http_exchange *ex, void 
  * defers the exchange first. When the request cannot be sent, answers 503 with
  * Retry-After and finishes op: op must not be touched after op_send returns. */
 void op_send(struct op *op, const char *operation, json_t *request, ddb_callback *then);
+
+/* op_send for a request already written as JSON text (model_get_user_text): body is stolen, and
+ * cleaned up; a body whose writing failed (body->data NULL) answers 500. */
+void op_send_text(struct op *op, const char *operation, struct buf *body, ddb_callback *then);
 
 /* Frees op (clean_up, then op) and, when the exchange was deferred, hands it
  * back answered. Neither op nor, once deferred, its exchange may be touched after. */

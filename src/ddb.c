@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "crc32.h"
 #include "httpc.h"
+#include "jsonread.h"
 #include "jsontext.h"
 #include "log.h"
 #include "sigv4.h"
@@ -399,7 +400,7 @@ static void on_http_done(struct httpc_request *req, const struct httpc_response 
     } else if (corrupt) {
         result.message = "DynamoDB response failed its x-amz-crc32 check";
     } else {
-        body = json_loadb(resp->body, resp->body_len, 0, NULL);
+        body = jsonread_parse(resp->body, resp->body_len, 0);
         result.body = body;
         if (resp->status >= 200 && resp->status < 300) {
             result.status = body != NULL ? DDB_OK : DDB_BAD_RESPONSE;
@@ -599,20 +600,23 @@ struct ddb_client *ddb_client_new(const struct ddb_config *cfg)
 int ddb_send(struct ddb_client *c, const char *operation, json_t *request, struct log_calls *calls,
              ddb_callback *callback, void *ctx)
 {
-    struct job *job = calloc(1, sizeof *job);
-    if (job == NULL || request == NULL || strlen(operation) >= sizeof job->operation)
-        goto fail;
     struct buf body = BUF_INIT;
-    if (json_write_value(&body, request) != 0) {
+    if (request == NULL || json_write_value(&body, request) != 0)
         buf_clean_up(&body);
-        goto fail;
-    }
     json_decref(request);
-    request = NULL;
-    job->body_len = body.len;
-    job->body = buf_steal(&body);
-    if (job->body == NULL)
+    size_t len = body.len;
+    return ddb_send_text(c, operation, buf_steal(&body), len, calls, callback, ctx);
+}
+
+int ddb_send_text(struct ddb_client *c, const char *operation, char *body, size_t body_len,
+                  struct log_calls *calls, ddb_callback *callback, void *ctx)
+{
+    struct job *job = calloc(1, sizeof *job);
+    if (job == NULL || body == NULL || strlen(operation) >= sizeof job->operation)
         goto fail;
+    job->body_len = body_len;
+    job->body = body;
+    body = NULL;
     memcpy(job->operation, operation, strlen(operation) + 1);
     job->client = c;
     job->callback = callback;
@@ -628,7 +632,7 @@ int ddb_send(struct ddb_client *c, const char *operation, json_t *request, struc
     c->fresh_tail = &job->next;
     return 0;
 fail:
-    json_decref(request);
+    free(body);
     job_free(job);
     return -1;
 }

@@ -99,10 +99,10 @@ static void call_sync(struct ddb_client *ddb, const char *operation, json_t *req
 }
 
 /* app_send_fn over a worker's DynamoDB client. */
-static int send_ddb(void *ddb, const char *operation, json_t *request, struct log_calls *calls,
+static int send_ddb(void *ddb, const char *operation, char *body, size_t body_len, struct log_calls *calls,
                     ddb_callback *callback, void *ctx)
 {
-    return ddb_send(ddb, operation, request, calls, callback, ctx);
+    return ddb_send_text(ddb, operation, body, body_len, calls, callback, ctx);
 }
 
 static void sleep_ms(long ms)

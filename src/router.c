@@ -71,19 +71,26 @@ enum route_status router_match(const struct route *table, size_t n_routes,
     }
 
     enum http_method effective = method == HTTP_HEAD ? HTTP_GET : method;
+    /* A pattern repeated on consecutive routes (one per method) is matched, and its params decoded, once. */
+    struct route_params params = {0};
+    int matched = 0;
     for (size_t i = 0; i < n_routes; i++) {
-        struct route_params params;
-        if (!match_pattern(table[i].pattern, path, &params))
+        if (i == 0 || strcmp(table[i].pattern, table[i - 1].pattern) != 0) {
+            for (size_t j = 0; j < params.n; j++) /* not taken by a route */
+                free(params.values[j]);
+            matched = match_pattern(table[i].pattern, path, &params);
+        }
+        if (!matched)
             continue;
         match->allowed |= table[i].methods;
         if (match->route == NULL && (table[i].methods & (unsigned)effective)) {
             match->route = &table[i];
-            match->params = params;
-        } else {
-            for (size_t j = 0; j < params.n; j++)
-                free(params.values[j]);
+            match->params = params; /* taken: the same pattern's later routes need none */
+            memset(&params, 0, sizeof params);
         }
     }
+    for (size_t j = 0; j < params.n; j++)
+        free(params.values[j]);
     free(trimmed);
 
     if (match->allowed == 0)

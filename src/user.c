@@ -244,33 +244,49 @@ static int write_member(struct buf *out, const char *key, size_t key_len, const 
     return 0;
 }
 
+/* The members written in a fixed place: id, name, email first, createdAt, updatedAt, version last. */
+static const char *const placed[] = {"id", "name", "email", "createdAt", "updatedAt", "version"};
+
+/* placed's index of a key, or -1 for a client's member. Keys never hold a NUL (jsonread refuses \u0000 and
+ * client names are checked), so a key is one of these exactly when its length and bytes are. */
+static int placed_index(const char *key, size_t len)
+{
+    switch (len) {
+    case 2: return memcmp(key, "id", 2) == 0 ? 0 : -1;
+    case 4: return memcmp(key, "name", 4) == 0 ? 1 : -1;
+    case 5: return memcmp(key, "email", 5) == 0 ? 2 : -1;
+    case 7: return memcmp(key, "version", 7) == 0 ? 5 : -1;
+    case 9: return memcmp(key, "createdAt", 9) == 0 ? 3 : memcmp(key, "updatedAt", 9) == 0 ? 4 : -1;
+    default: return -1;
+    }
+}
+
 int user_write_json(struct buf *out, const json_t *item)
 {
-    static const char *const head[] = {"id", "name", "email"};
-    static const char *const tail[] = {"createdAt", "updatedAt", "version"};
+    /* Two walks over the members rather than six lookups by name and a string comparison chain per member:
+     * a fifth of the writer's cost on a list page. */
+    const json_t *at[6] = {NULL};
     int first = 1;
-    if (!json_is_object(item) || buf_append_char(out, '{') != 0)
-        return -1;
-    for (size_t i = 0; i < 3; i++) {
-        const json_t *av = json_object_get(item, head[i]);
-        if (av != NULL && write_member(out, head[i], strlen(head[i]), av, &first) != 0)
-            return -1;
-    }
     const char *key;
     size_t key_len;
     json_t *av;
+    if (!json_is_object(item) || buf_append_char(out, '{') != 0)
+        return -1;
     json_object_keylen_foreach((json_t *)item, key, key_len, av) {
-        if (strcmp(key, "id") == 0 || strcmp(key, "name") == 0 || strcmp(key, "email") == 0 ||
-            user_member_is_managed(key))
-            continue;
-        if (write_member(out, key, key_len, av, &first) != 0)
+        int i = placed_index(key, key_len);
+        if (i >= 0)
+            at[i] = av;
+    }
+    for (size_t i = 0; i < 3; i++)
+        if (at[i] != NULL && write_member(out, placed[i], strlen(placed[i]), at[i], &first) != 0)
+            return -1;
+    json_object_keylen_foreach((json_t *)item, key, key_len, av) {
+        if (placed_index(key, key_len) < 0 && write_member(out, key, key_len, av, &first) != 0)
             return -1;
     }
-    for (size_t i = 0; i < 3; i++) {
-        const json_t *tav = json_object_get(item, tail[i]);
-        if (tav != NULL && write_member(out, tail[i], strlen(tail[i]), tav, &first) != 0)
+    for (size_t i = 3; i < 6; i++)
+        if (at[i] != NULL && write_member(out, placed[i], strlen(placed[i]), at[i], &first) != 0)
             return -1;
-    }
     return buf_append_char(out, '}');
 }
 

@@ -62,6 +62,8 @@ req GET /healthz
 rid2=$(hdr X-Request-Id)
 check "X-Request-Id is generated per request (got '$rid1' and '$rid2', expected two different non-empty ids)" \
 	test -n "$rid1" -a -n "$rid2" -a "$rid1" != "$rid2"
+check "a generated X-Request-Id is the process prefix, '-', and the counter in 8+ hex digits (got '$rid1')" \
+	grep -Eq '^[0-9a-f]{16}-[0-9a-f]{8,}$' <<<"$rid1"
 
 req GET /healthz "" -H 'X-Request-Id: abc-123'
 expect_header X-Request-Id '^abc-123$' "a sane incoming X-Request-Id is echoed"

@@ -42,21 +42,18 @@ json_t *fake_check_json(const char *text, size_t len)
     return v;
 }
 
-/* The fake app's send (app_send_fn): the text ddb.c would write (json_write_value)
- * must be exactly json_dumps' text and parse back to the request. */
-static int fake_send(void *send_ctx, const char *operation, json_t *request, struct log_calls *calls,
+/* The fake app's send (app_send_fn): the text sent to DynamoDB (json_write_value, or a
+ * model_*_text writer) must parse and be exactly json_dumps' compact text of what it parses to. */
+static int fake_send(void *send_ctx, const char *operation, char *body, size_t body_len, struct log_calls *calls,
                      ddb_callback *callback, void *ctx)
 {
-    FAKE_ASSERT(request != NULL && strlen(operation) < sizeof pending[0].operation);
-    struct buf text = BUF_INIT;
-    FAKE_ASSERT(json_write_value(&text, request) == 0);
-    char *dumped = json_dumps(request, JSON_COMPACT);
-    FAKE_ASSERT(dumped != NULL && strcmp(dumped, buf_cstr(&text)) == 0);
+    FAKE_ASSERT(body != NULL && strlen(body) == body_len && strlen(operation) < sizeof pending[0].operation);
+    json_t *request = fake_check_json(body, body_len);
+    FAKE_ASSERT(request != NULL);
+    char *dumped = json_dumps(request, JSON_COMPACT | JSON_ENCODE_ANY);
+    FAKE_ASSERT(dumped != NULL && strcmp(dumped, body) == 0);
     free(dumped);
-    json_t *back = fake_check_json(text.data, text.len);
-    FAKE_ASSERT(back == NULL || json_equal(back, request));
-    json_decref(back);
-    buf_clean_up(&text);
+    free(body);
     FAKE_ASSERT(n_pending < MAX_PENDING);
     struct pending *p = &pending[n_pending++];
     snprintf(p->operation, sizeof p->operation, "%s", operation);

@@ -177,13 +177,26 @@ static void expect_request(json_t *req, const char *want)
 
 static void test_get_and_describe(void)
 {
-    expect_request(model_get_user(&T, "u1"),
-                   "{\"ConsistentRead\":true,\"Key\":{\"id\":{\"S\":\"u1\"}},\"TableName\":\"Users\"}");
-    expect_request(model_describe_table(&T), "{\"TableName\":\"Users\"}");
-    json_t *req = model_get_user(&T, "u1");
-    CHECK(json_object_get(req, "ExpressionAttributeNames") == NULL);
-    CHECK(json_object_get(req, "ExpressionAttributeValues") == NULL);
+    /* GetItem is written as text, exactly what json_dumps writes for the same request. */
+    struct buf text = BUF_INIT;
+    CHECK_INT_EQ(model_get_user_text(&T, "u1", &text), 0);
+    CHECK_STR_EQ(buf_cstr(&text), "{\"TableName\":\"Users\",\"Key\":{\"id\":{\"S\":\"u1\"}},\"ConsistentRead\":true}");
+    json_t *req = json_loadb(text.data, text.len, JSON_REJECT_DUPLICATES, NULL);
+    CHECK(req != NULL);
+    if (req != NULL)
+        check_request(req);
     json_decref(req);
+    buf_clean_up(&text);
+    const struct model_table odd = {"Us\"ers\\", "i"};
+    CHECK_INT_EQ(model_get_user_text(&odd, "a\nb\x01", &text), 0);
+    json_t *oracle = json_pack("{s:s, s:{s:{s:s}}, s:b}", "TableName", odd.table, "Key", "id", "S", "a\nb\x01",
+                               "ConsistentRead", 1);
+    char *dumped = json_dumps(oracle, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    CHECK_STR_EQ(buf_cstr(&text), dumped);
+    free(dumped);
+    json_decref(oracle);
+    buf_clean_up(&text);
+    expect_request(model_describe_table(&T), "{\"TableName\":\"Users\"}");
     req = model_describe_table(&T);
     CHECK(json_object_get(req, "ExpressionAttributeNames") == NULL);
     CHECK(json_object_get(req, "ExpressionAttributeValues") == NULL);

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "op.h"
 #include "recreate.h"
+#include "user.h"
 
 /* ---- allocation failure injection: a strdup of this exact text fails ---- */
 
@@ -75,10 +76,13 @@ struct fake_exchange {
 
 static struct fake_exchange *current;
 
-static int fake_send(void *send_ctx, const char *operation, json_t *request, struct log_calls *record,
-                     ddb_callback *callback, void *ctx)
+static int fake_send(void *send_ctx, const char *operation, char *body, size_t body_len,
+                     struct log_calls *record, ddb_callback *callback, void *ctx)
 {
     CHECK(current != NULL && current->deferred && !current->finished); /* suspended before the hand-over */
+    json_t *request = json_loadb(body, body_len, JSON_REJECT_DUPLICATES, NULL);
+    CHECK(request != NULL && strlen(body) == body_len);
+    free(body);
     if (refuse_sends || n_calls == MAX_CALLS || n_pending == MAX_PENDING) {
         json_decref(request);
         return -1;
@@ -369,6 +373,7 @@ static void test_create(void)
     run(HTTP_POST, "/users", NULL, "{\"name\":\"Ann\"", JSON_TYPE, NO_ANSWERS, &resp);
     CHECK_INT_EQ(resp.status, 400);
     CHECK_STR_EQ(code_of(&resp), "invalid_json");
+    CHECK_STR_EQ(member_of(&resp, "message"), "malformed JSON: '}' expected near end of file"); /* jansson's words */
     http_response_clean_up(&resp);
 
     run(HTTP_POST, "/users", NULL, "{\"name\":\"Ann\"}", JSON_TYPE, NO_ANSWERS, &resp);
@@ -755,6 +760,21 @@ static void test_rfc3339(void)
     CHECK_STR_EQ(out, "1970-01-01T00:00:00.007Z");
 }
 
+/* The real id source: random UUIDs, version 4, variant RFC 4122, lowercase, each new. */
+static void test_uuid_random(void)
+{
+    char seen[64][37];
+    for (int i = 0; i < 64; i++) {
+        op_uuid_random(NULL, seen[i]);
+        CHECK(user_is_uuid(seen[i]));
+        CHECK(seen[i][14] == '4');
+        CHECK(strchr("89ab", seen[i][19]) != NULL);
+        CHECK(strspn(seen[i], "0123456789abcdef-") == 36);
+        for (int j = 0; j < i; j++)
+            CHECK(strcmp(seen[i], seen[j]) != 0);
+    }
+}
+
 static void test_etag_matches(void)
 {
     CHECK_INT_EQ(op_etag_matches("\"3\"", 3, 0), 1);
@@ -868,6 +888,7 @@ int main(void)
     RUN(test_router_and_probes);
     RUN(test_errors_table);
     RUN(test_rfc3339);
+    RUN(test_uuid_random);
     RUN(test_etag_matches);
     RUN(test_auth_gate);
     reset_calls();
