@@ -24,9 +24,9 @@ void recreate_init(struct recreate *r);
  * RECREATE_INTERVAL_MS), else 0. Safe from any thread. */
 int recreate_claim(struct recreate *r, long long now_ms);
 
-/* Sends one DynamoDB operation: struct app's send (op.h), ddb_send's contract. */
-typedef int recreate_send_fn(void *send_ctx, const char *operation, json_t *request, struct log_calls *calls,
-                             ddb_callback *callback, void *ctx);
+/* Sends one DynamoDB operation: struct app's send (op.h, app_send_fn): body is JSON text, always taken over. */
+typedef int recreate_send_fn(void *send_ctx, const char *operation, char *body, size_t body_len,
+                             struct log_calls *calls, ddb_callback *callback, void *ctx);
 
 /* Claims at now_ms and, when granted, sends CreateTable for table through send (the caller's own
  * worker client); the outcome is logged. Returns 1 when sent. table is copied. */

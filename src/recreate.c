@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "jsontext.h"
 #include "log.h"
 
 void recreate_init(struct recreate *r)
@@ -50,8 +52,18 @@ int recreate_request(struct recreate *r, recreate_send_fn *send, void *send_ctx,
     snprintf(call->table, sizeof call->table, "%s", table->table);
     log_warn("table %s is missing; creating it again with index %s (AUTO_CREATE_TABLE)", table->table,
              table->email_index);
+    struct buf body = BUF_INIT;
+    json_t *request = model_create_table(table);
+    int written = request != NULL && json_write_value(&body, request) == 0;
+    json_decref(request);
+    if (!written) {
+        buf_clean_up(&body);
+        free(call);
+        return 0;
+    }
+    size_t len = body.len;
     /* Not recorded in the request's access line: the call outlives the request that asked for it. */
-    if (send(send_ctx, "CreateTable", model_create_table(table), NULL, recreate_done, call) != 0) {
+    if (send(send_ctx, "CreateTable", buf_steal(&body), len, NULL, recreate_done, call) != 0) {
         free(call); /* shutting down */
         return 0;
     }
