@@ -236,8 +236,18 @@ static size_t feed_head(struct httpresp *r, const char *data, size_t len, enum h
     }
     size_t from = old > 3 ? old - 3 : 0;
     const char *blank = r->head.len > from ? memmem(r->head.data + from, r->head.len - from, "\r\n\r\n", 4) : NULL;
+    size_t end = blank != NULL ? (size_t)(blank - r->head.data) + 4 : r->head.len; /* > old with a blank */
+    /* Every LF of the head ends a CRLF: a head of bare-LF lines would wait for a CRLF CRLF that never
+     * comes, until the deadline, on a connection the server keeps open. */
+    const char *lf = r->head.data + old, *stop = r->head.data + end;
+    while ((lf = memchr(lf, '\n', (size_t)(stop - lf))) != NULL) {
+        if (lf == r->head.data || lf[-1] != '\r') {
+            *state = fail(r, HTTPRESP_MALFORMED, "a line of the response head does not end with CRLF");
+            return take;
+        }
+        lf++;
+    }
     if (blank != NULL) {
-        size_t end = (size_t)(blank - r->head.data) + 4;
         buf_truncate(&r->head, end);
         *state = parse_head(r);
         return end - old;
