@@ -196,6 +196,8 @@ static enum httpresp_state parse_head(struct httpresp *r)
     }
     if (te && r->have_length)
         return fail(r, HTTPRESP_MALFORMED, "both Content-Length and Transfer-Encoding");
+    if (te && !http11) /* HTTP/1.0 has no chunked coding: faulty framing (RFC 9112 section 6.1) */
+        return fail(r, HTTPRESP_MALFORMED, "Transfer-Encoding in an HTTP/1.0 response");
     r->status = status;
     r->keep_alive = !close;
     if (r->no_body || status == 204 || status == 304)
