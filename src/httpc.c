@@ -686,29 +686,35 @@ int httpc_client_timeout_ms(const struct httpc_client *c)
     return wait <= 0 ? 0 : wait > 1000 ? 1000 : (int)wait;
 }
 
+/* Serves what our epoll reports: our connections' events and curl's sockets. */
+static void serve_events(struct httpc_client *c)
+{
+    int running;
+    struct epoll_event events[64];
+    int n = epoll_wait(c->epoll_fd, events, 64, 0);
+    for (int i = 0; i < n; i++) {
+        uint64_t tag = events[i].data.u64;
+        if ((tag & 1) == 0) { /* one of our connections */
+            conn_event(c, events[i].data.ptr, events[i].events);
+            continue;
+        }
+        int mask = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                   (events[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                   (events[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+        curl_multi_socket_action(c->multi, (curl_socket_t)(tag >> 1), mask, &running);
+    }
+}
+
 void httpc_client_run(struct httpc_client *c, int fd_ready)
 {
     int running;
+    if (fd_ready) /* first: an idle connection the server closed meanwhile is closed, not given a request */
+        serve_events(c);
     start_queued(c);
     int64_t now = httpc_now_ms();
     if (c->curl_timer_ms >= 0 && c->curl_timer_ms <= now) {
         c->curl_timer_ms = -1;
         curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    }
-    if (fd_ready) {
-        struct epoll_event events[64];
-        int n = epoll_wait(c->epoll_fd, events, 64, 0);
-        for (int i = 0; i < n; i++) {
-            uint64_t tag = events[i].data.u64;
-            if ((tag & 1) == 0) { /* one of our connections */
-                conn_event(c, events[i].data.ptr, events[i].events);
-                continue;
-            }
-            int mask = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
-                       (events[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
-                       (events[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
-            curl_multi_socket_action(c->multi, (curl_socket_t)(tag >> 1), mask, &running);
-        }
     }
     read_completions(c);
     expire(c, now);

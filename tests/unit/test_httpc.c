@@ -180,6 +180,7 @@ struct script {
     int listener;
     int n;
     const char *answers[6];
+    unsigned close_after; /* bit i: close the connection after answering request i */
     int connections;  /* accepted */
     char first[1024]; /* the first request as received */
 };
@@ -224,7 +225,7 @@ static void *serve_script(void *arg)
             memmove(buf, buf + len, have - len + 1);
             have -= len;
             const char *answer = sc->answers[next++];
-            if (answer == NULL || write(fd, answer, strlen(answer)) < 0)
+            if (answer == NULL || write(fd, answer, strlen(answer)) < 0 || (sc->close_after >> (next - 1) & 1))
                 break;
         }
         close(fd);
@@ -320,6 +321,34 @@ static void test_stale_connection(void)
     }
 }
 
+/* The server closes a kept-alive connection while it is idle; a POST queued afterwards, in the same turn
+ * as the close is seen, goes out on a new connection: the close is read before idle connections are
+ * reused, so the POST neither fails nor is sent on a connection known to be dead. */
+static void test_closed_while_idle(void)
+{
+    int port;
+    struct script sc = {.listener = listen_loopback(&port), .n = 2, .answers = {ok_answer, ok_answer},
+                        .close_after = 1};
+    pthread_t thread;
+    pthread_create(&thread, NULL, serve_script, &sc);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+    struct httpc_client *c = httpc_client_new(&(struct httpc_config){0});
+    struct seen s;
+    exchange(c, "GET", url, 5000, &s);
+    CHECK_INT_EQ(s.outcome, HTTPC_DONE);
+    struct pollfd p = {.fd = httpc_client_fd(c), .events = POLLIN};
+    CHECK_INT_EQ(poll(&p, 1, 5000), 1); /* the close reached the idle connection */
+    exchange(c, "POST", url, 5000, &s);
+    CHECK_INT_EQ(s.outcome, HTTPC_DONE);
+    CHECK_STR_EQ(s.body, "ok");
+    CHECK_INT_EQ(sc.connections, 2);
+    httpc_client_free(c);
+    shutdown(sc.listener, SHUT_RDWR); /* ends a script still waiting in accept */
+    pthread_join(thread, NULL);
+    close(sc.listener);
+}
+
 /* No answer: the request's deadline ends it (curl no longer watches it once connected). */
 static void test_deadline(void)
 {
@@ -363,6 +392,7 @@ int main(void)
     RUN(test_refused);
     RUN(test_framing);
     RUN(test_stale_connection);
+    RUN(test_closed_while_idle);
     RUN(test_deadline);
     RUN(test_no_proxy);
     httpc_global_cleanup();
