@@ -388,26 +388,29 @@ static int idempotent(const char *method)
 }
 
 /* Reads what the socket has (with TLS, until curl_easy_recv says CURLE_AGAIN: decrypted bytes may wait
- * in OpenSSL while the socket is quiet). */
-static void conn_receive(struct httpc_client *c, struct conn *k)
+ * in OpenSSL while the socket is quiet). Also while the request is still going out: a server may answer
+ * early and stop reading (RFC 9112 section 9.5); that answer is the request's, and the connection, with
+ * part of the request unsent, is not kept. Returns 0 while the answer is incomplete, 1 when the request
+ * ended (k may be freed). */
+static int conn_receive(struct httpc_client *c, struct conn *k)
 {
     char data[RECEIVE_CHUNK];
     for (;;) {
         size_t n = 0, used = 0;
         CURLcode code = curl_easy_recv(k->easy, data, sizeof data, &n);
         if (code == CURLE_AGAIN)
-            return;
+            return 0;
         enum httpresp_state state;
         if (code != CURLE_OK || n == 0) { /* an error, or the end of the connection */
             int started = httpresp_started(&k->resp);
             state = code == CURLE_OK ? httpresp_eof(&k->resp) : HTTPRESP_MALFORMED;
             if (state == HTTPRESP_DONE) {
                 conn_done(c, k, 0);
-                return;
+                return 1;
             }
             if (!started && k->served > 0 && idempotent(k->req->method)) {
                 conn_retry(c, k); /* the server closed the kept-alive connection as the request went out */
-                return;
+                return 1;
             }
             char error[160];
             if (code != CURLE_OK)
@@ -415,29 +418,29 @@ static void conn_receive(struct httpc_client *c, struct conn *k)
             else
                 snprintf(error, sizeof error, "%s", k->resp.error);
             conn_fail(c, k, HTTPC_NETWORK, error);
-            return;
+            return 1;
         }
         state = httpresp_feed(&k->resp, data, n, &used);
         if (state == HTTPRESP_MORE)
             continue;
         if (state == HTTPRESP_DONE) {
-            int leftover = used < n;
+            int leftover = used < n || k->state == CONN_SENDING;
             if (!leftover && k->tls) { /* bytes decrypted beyond the response would be read as the next one */
                 size_t more = 0;
                 leftover = curl_easy_recv(k->easy, data, 1, &more) != CURLE_AGAIN;
             }
             conn_done(c, k, !leftover);
-            return;
+            return 1;
         }
         snprintf(k->error_detail, sizeof k->error_detail, "%s", k->resp.error);
         if (state == HTTPRESP_TOO_LARGE) {
             conn_fail(c, k, HTTPC_TOO_LARGE, "the response is over the size limit");
-            return;
+            return 1;
         }
         char error[160];
         snprintf(error, sizeof error, "malformed response: %s", k->resp.error);
         conn_fail(c, k, HTTPC_NETWORK, error);
-        return;
+        return 1;
     }
 }
 
@@ -650,7 +653,9 @@ static void conn_event(struct httpc_client *c, struct conn *k, uint32_t events)
     case CONN_IDLE: /* the server closed it, or sent what nobody asked for */
         conn_close(c, k);
         break;
-    case CONN_SENDING:
+    case CONN_SENDING: /* readable: an early answer (else its bytes would wake us at every turn), or TLS */
+        if ((events & EPOLLIN) && conn_receive(c, k) != 0)
+            break;
         conn_send(c, k);
         break;
     case CONN_RECEIVING:
@@ -659,7 +664,6 @@ static void conn_event(struct httpc_client *c, struct conn *k, uint32_t events)
     case CONN_CONNECTING:
         break;
     }
-    (void)events;
 }
 
 int httpc_client_fd(const struct httpc_client *c)
