@@ -52,6 +52,7 @@ struct conn {
     int64_t idle_since;
     struct buf out;         /* the request, written by us */
     size_t sent;
+    int send_waited;        /* curl_easy_send said CURLE_AGAIN for this request: bytes may have gone out */
     struct httpresp resp;
     char error_detail[CURL_ERROR_SIZE];
 };
@@ -324,6 +325,7 @@ static void conn_begin(struct httpc_client *c, struct conn *k)
     httpresp_begin(&k->resp, req->want_headers, strcmp(req->method, "HEAD") == 0, MAX_HEAD_BYTES,
                    c->max_response_bytes);
     k->sent = 0;
+    k->send_waited = 0;
     k->state = CONN_SENDING;
     conn_send(c, k);
 }
@@ -334,11 +336,15 @@ static void conn_send(struct httpc_client *c, struct conn *k)
         size_t n = 0;
         CURLcode code = curl_easy_send(k->easy, k->out.data + k->sent, k->out.len - k->sent, &n);
         if (code == CURLE_AGAIN) {
+            k->send_waited = 1;
             watch(k, EPOLLIN | EPOLLOUT); /* TLS may need to read before it can write */
             return;
         }
         if (code != CURLE_OK) {
-            if (k->sent == 0 && k->served > 0) { /* a kept-alive connection the server had closed */
+            /* A kept-alive connection the server had closed, when the first send failed outright. Not once
+             * a send waited: with TLS, a CURLE_AGAIN that reports 0 bytes may follow whole records already
+             * written (SSL_write without partial writes), so sent == 0 does not prove that nothing went out. */
+            if (k->sent == 0 && !k->send_waited && k->served > 0) {
                 conn_retry(c, k);
                 return;
             }
