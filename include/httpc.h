@@ -108,9 +108,10 @@ int httpc_client_fd(const struct httpc_client *client);
 /* Milliseconds until httpc_client_run has timed work (0: now), or -1 for none. */
 int httpc_client_timeout_ms(const struct httpc_client *client);
 
-/* Starts queued requests, serves ready sockets (fd_ready: httpc_client_fd was
- * readable) and due timers, calls the callbacks of finished requests, then
- * starts what those callbacks sent. Never blocks. */
+/* Serves ready sockets (fd_ready: httpc_client_fd was readable; first, so an
+ * idle connection the server closed is not reused), starts queued requests,
+ * serves due timers, calls the callbacks of finished requests, then starts
+ * what those callbacks sent. Never blocks. */
 void httpc_client_run(struct httpc_client *client, int fd_ready);
 
 /* Completes every queued and running request with HTTPC_SHUTDOWN, then frees

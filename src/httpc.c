@@ -52,6 +52,7 @@ struct conn {
     int64_t idle_since;
     struct buf out;         /* the request, written by us */
     size_t sent;
+    int send_waited;        /* curl_easy_send said CURLE_AGAIN for this request: bytes may have gone out */
     struct httpresp resp;
     char error_detail[CURL_ERROR_SIZE];
 };
@@ -324,6 +325,7 @@ static void conn_begin(struct httpc_client *c, struct conn *k)
     httpresp_begin(&k->resp, req->want_headers, strcmp(req->method, "HEAD") == 0, MAX_HEAD_BYTES,
                    c->max_response_bytes);
     k->sent = 0;
+    k->send_waited = 0;
     k->state = CONN_SENDING;
     conn_send(c, k);
 }
@@ -334,11 +336,15 @@ static void conn_send(struct httpc_client *c, struct conn *k)
         size_t n = 0;
         CURLcode code = curl_easy_send(k->easy, k->out.data + k->sent, k->out.len - k->sent, &n);
         if (code == CURLE_AGAIN) {
+            k->send_waited = 1;
             watch(k, EPOLLIN | EPOLLOUT); /* TLS may need to read before it can write */
             return;
         }
         if (code != CURLE_OK) {
-            if (k->sent == 0 && k->served > 0) { /* a kept-alive connection the server had closed */
+            /* A kept-alive connection the server had closed, when the first send failed outright. Not once
+             * a send waited: with TLS, a CURLE_AGAIN that reports 0 bytes may follow whole records already
+             * written (SSL_write without partial writes), so sent == 0 does not prove that nothing went out. */
+            if (k->sent == 0 && !k->send_waited && k->served > 0) {
                 conn_retry(c, k);
                 return;
             }
@@ -388,26 +394,29 @@ static int idempotent(const char *method)
 }
 
 /* Reads what the socket has (with TLS, until curl_easy_recv says CURLE_AGAIN: decrypted bytes may wait
- * in OpenSSL while the socket is quiet). */
-static void conn_receive(struct httpc_client *c, struct conn *k)
+ * in OpenSSL while the socket is quiet). Also while the request is still going out: a server may answer
+ * early and stop reading (RFC 9112 section 9.5); that answer is the request's, and the connection, with
+ * part of the request unsent, is not kept. Returns 0 while the answer is incomplete, 1 when the request
+ * ended (k may be freed). */
+static int conn_receive(struct httpc_client *c, struct conn *k)
 {
     char data[RECEIVE_CHUNK];
     for (;;) {
         size_t n = 0, used = 0;
         CURLcode code = curl_easy_recv(k->easy, data, sizeof data, &n);
         if (code == CURLE_AGAIN)
-            return;
+            return 0;
         enum httpresp_state state;
         if (code != CURLE_OK || n == 0) { /* an error, or the end of the connection */
             int started = httpresp_started(&k->resp);
             state = code == CURLE_OK ? httpresp_eof(&k->resp) : HTTPRESP_MALFORMED;
             if (state == HTTPRESP_DONE) {
                 conn_done(c, k, 0);
-                return;
+                return 1;
             }
             if (!started && k->served > 0 && idempotent(k->req->method)) {
                 conn_retry(c, k); /* the server closed the kept-alive connection as the request went out */
-                return;
+                return 1;
             }
             char error[160];
             if (code != CURLE_OK)
@@ -415,29 +424,29 @@ static void conn_receive(struct httpc_client *c, struct conn *k)
             else
                 snprintf(error, sizeof error, "%s", k->resp.error);
             conn_fail(c, k, HTTPC_NETWORK, error);
-            return;
+            return 1;
         }
         state = httpresp_feed(&k->resp, data, n, &used);
         if (state == HTTPRESP_MORE)
             continue;
         if (state == HTTPRESP_DONE) {
-            int leftover = used < n;
+            int leftover = used < n || k->state == CONN_SENDING;
             if (!leftover && k->tls) { /* bytes decrypted beyond the response would be read as the next one */
                 size_t more = 0;
                 leftover = curl_easy_recv(k->easy, data, 1, &more) != CURLE_AGAIN;
             }
             conn_done(c, k, !leftover);
-            return;
+            return 1;
         }
         snprintf(k->error_detail, sizeof k->error_detail, "%s", k->resp.error);
         if (state == HTTPRESP_TOO_LARGE) {
             conn_fail(c, k, HTTPC_TOO_LARGE, "the response is over the size limit");
-            return;
+            return 1;
         }
         char error[160];
         snprintf(error, sizeof error, "malformed response: %s", k->resp.error);
         conn_fail(c, k, HTTPC_NETWORK, error);
-        return;
+        return 1;
     }
 }
 
@@ -650,7 +659,9 @@ static void conn_event(struct httpc_client *c, struct conn *k, uint32_t events)
     case CONN_IDLE: /* the server closed it, or sent what nobody asked for */
         conn_close(c, k);
         break;
-    case CONN_SENDING:
+    case CONN_SENDING: /* readable: an early answer (else its bytes would wake us at every turn), or TLS */
+        if ((events & EPOLLIN) && conn_receive(c, k) != 0)
+            break;
         conn_send(c, k);
         break;
     case CONN_RECEIVING:
@@ -659,7 +670,6 @@ static void conn_event(struct httpc_client *c, struct conn *k, uint32_t events)
     case CONN_CONNECTING:
         break;
     }
-    (void)events;
 }
 
 int httpc_client_fd(const struct httpc_client *c)
@@ -686,29 +696,35 @@ int httpc_client_timeout_ms(const struct httpc_client *c)
     return wait <= 0 ? 0 : wait > 1000 ? 1000 : (int)wait;
 }
 
+/* Serves what our epoll reports: our connections' events and curl's sockets. */
+static void serve_events(struct httpc_client *c)
+{
+    int running;
+    struct epoll_event events[64];
+    int n = epoll_wait(c->epoll_fd, events, 64, 0);
+    for (int i = 0; i < n; i++) {
+        uint64_t tag = events[i].data.u64;
+        if ((tag & 1) == 0) { /* one of our connections */
+            conn_event(c, events[i].data.ptr, events[i].events);
+            continue;
+        }
+        int mask = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                   (events[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                   (events[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+        curl_multi_socket_action(c->multi, (curl_socket_t)(tag >> 1), mask, &running);
+    }
+}
+
 void httpc_client_run(struct httpc_client *c, int fd_ready)
 {
     int running;
+    if (fd_ready) /* first: an idle connection the server closed meanwhile is closed, not given a request */
+        serve_events(c);
     start_queued(c);
     int64_t now = httpc_now_ms();
     if (c->curl_timer_ms >= 0 && c->curl_timer_ms <= now) {
         c->curl_timer_ms = -1;
         curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    }
-    if (fd_ready) {
-        struct epoll_event events[64];
-        int n = epoll_wait(c->epoll_fd, events, 64, 0);
-        for (int i = 0; i < n; i++) {
-            uint64_t tag = events[i].data.u64;
-            if ((tag & 1) == 0) { /* one of our connections */
-                conn_event(c, events[i].data.ptr, events[i].events);
-                continue;
-            }
-            int mask = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
-                       (events[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
-                       (events[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
-            curl_multi_socket_action(c->multi, (curl_socket_t)(tag >> 1), mask, &running);
-        }
     }
     read_completions(c);
     expire(c, now);

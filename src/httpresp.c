@@ -196,6 +196,8 @@ static enum httpresp_state parse_head(struct httpresp *r)
     }
     if (te && r->have_length)
         return fail(r, HTTPRESP_MALFORMED, "both Content-Length and Transfer-Encoding");
+    if (te && !http11) /* HTTP/1.0 has no chunked coding: faulty framing (RFC 9112 section 6.1) */
+        return fail(r, HTTPRESP_MALFORMED, "Transfer-Encoding in an HTTP/1.0 response");
     r->status = status;
     r->keep_alive = !close;
     if (r->no_body || status == 204 || status == 304)
@@ -236,8 +238,18 @@ static size_t feed_head(struct httpresp *r, const char *data, size_t len, enum h
     }
     size_t from = old > 3 ? old - 3 : 0;
     const char *blank = r->head.len > from ? memmem(r->head.data + from, r->head.len - from, "\r\n\r\n", 4) : NULL;
+    size_t end = blank != NULL ? (size_t)(blank - r->head.data) + 4 : r->head.len; /* > old with a blank */
+    /* Every LF of the head ends a CRLF: a head of bare-LF lines would wait for a CRLF CRLF that never
+     * comes, until the deadline, on a connection the server keeps open. */
+    const char *lf = r->head.data + old, *stop = r->head.data + end;
+    while ((lf = memchr(lf, '\n', (size_t)(stop - lf))) != NULL) {
+        if (lf == r->head.data || lf[-1] != '\r') {
+            *state = fail(r, HTTPRESP_MALFORMED, "a line of the response head does not end with CRLF");
+            return take;
+        }
+        lf++;
+    }
     if (blank != NULL) {
-        size_t end = (size_t)(blank - r->head.data) + 4;
         buf_truncate(&r->head, end);
         *state = parse_head(r);
         return end - old;

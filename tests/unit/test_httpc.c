@@ -1,7 +1,8 @@
-/* test_httpc: the HTTP client against a canned loopback server: status, body
+/* test_httpc: the HTTP client against canned loopback servers: status, body
  * and wanted headers (an interim 100 dropped), one callback per request and
  * never from inside send, a request whose deadline passed in the queue, a
- * refused connection, and shutdown completing what is pending. */
+ * refused connection, shutdown completing what is pending, framing, stale and
+ * closed kept-alive connections, an early answer, deadlines. */
 #include "httpc.h"
 
 #include <arpa/inet.h>
@@ -180,6 +181,7 @@ struct script {
     int listener;
     int n;
     const char *answers[6];
+    unsigned close_after; /* bit i: close the connection after answering request i */
     int connections;  /* accepted */
     char first[1024]; /* the first request as received */
 };
@@ -224,7 +226,7 @@ static void *serve_script(void *arg)
             memmove(buf, buf + len, have - len + 1);
             have -= len;
             const char *answer = sc->answers[next++];
-            if (answer == NULL || write(fd, answer, strlen(answer)) < 0)
+            if (answer == NULL || write(fd, answer, strlen(answer)) < 0 || (sc->close_after >> (next - 1) & 1))
                 break;
         }
         close(fd);
@@ -320,6 +322,107 @@ static void test_stale_connection(void)
     }
 }
 
+/* The server closes a kept-alive connection while it is idle; a POST queued afterwards, in the same turn
+ * as the close is seen, goes out on a new connection: the close is read before idle connections are
+ * reused, so the POST neither fails nor is sent on a connection known to be dead. */
+static void test_closed_while_idle(void)
+{
+    int port;
+    struct script sc = {.listener = listen_loopback(&port), .n = 2, .answers = {ok_answer, ok_answer},
+                        .close_after = 1};
+    pthread_t thread;
+    pthread_create(&thread, NULL, serve_script, &sc);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+    struct httpc_client *c = httpc_client_new(&(struct httpc_config){0});
+    struct seen s;
+    exchange(c, "GET", url, 5000, &s);
+    CHECK_INT_EQ(s.outcome, HTTPC_DONE);
+    struct pollfd p = {.fd = httpc_client_fd(c), .events = POLLIN};
+    CHECK_INT_EQ(poll(&p, 1, 5000), 1); /* the close reached the idle connection */
+    exchange(c, "POST", url, 5000, &s);
+    CHECK_INT_EQ(s.outcome, HTTPC_DONE);
+    CHECK_STR_EQ(s.body, "ok");
+    CHECK_INT_EQ(sc.connections, 2);
+    httpc_client_free(c);
+    shutdown(sc.listener, SHUT_RDWR); /* ends a script still waiting in accept */
+    pthread_join(thread, NULL);
+    close(sc.listener);
+}
+
+/* A server that answers before it has read the whole request body and then reads no more. */
+struct early {
+    int listener, stop[2];
+};
+
+static void *serve_early(void *arg)
+{
+    struct early *e = arg;
+    int fd = accept(e->listener, NULL, NULL);
+    char buf[4096] = "";
+    size_t have = 0;
+    while (fd >= 0 && strstr(buf, "\r\n\r\n") == NULL && have < sizeof buf - 1) {
+        ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+        buf[have] = '\0';
+    }
+    static const char answer[] = "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbig!";
+    if (fd >= 0 && write(fd, answer, sizeof answer - 1) > 0) {
+        char c;
+        if (read(e->stop[0], &c, 1) < 0) /* until the test is done; the body is never read */
+            perror("read");
+    }
+    if (fd >= 0)
+        close(fd);
+    return NULL;
+}
+
+/* While the request body is still going out, the server answers and stops reading: the answer is the
+ * request's (RFC 9112 section 9.5: a client watches for an early response while it sends), and the
+ * connection is not kept (the rest of the body was never sent). Before, the client only tried to send,
+ * woken by the unread answer at every turn, until the deadline. */
+static void test_early_response(void)
+{
+    int port;
+    struct early e = {.listener = -1};
+    int small = 4096;
+    e.listener = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    CHECK(setsockopt(e.listener, SOL_SOCKET, SO_RCVBUF, &small, sizeof small) == 0);
+    CHECK(bind(e.listener, (struct sockaddr *)&a, sizeof a) == 0 && listen(e.listener, 4) == 0 &&
+          getsockname(e.listener, (struct sockaddr *)&a, &len) == 0);
+    port = ntohs(a.sin_port);
+    CHECK(pipe(e.stop) == 0);
+    pthread_t thread;
+    pthread_create(&thread, NULL, serve_early, &e);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+    size_t body_len = 16 * 1024 * 1024; /* more than the kernel buffers between the two ends hold */
+    char *body = malloc(body_len);
+    CHECK(body != NULL);
+    memset(body, 'x', body_len);
+    struct httpc_client *c = httpc_client_new(&(struct httpc_config){0});
+    struct seen s = {0};
+    struct httpc_request req = {.method = "POST", .url = url, .body = body, .body_len = body_len,
+                                .deadline_ms = httpc_now_ms() + 3000, .callback = on_done, .ctx = &s};
+    CHECK_INT_EQ(httpc_send(c, &req), 0);
+    drive(c, &s.calls);
+    CHECK_INT_EQ(s.calls, 1);
+    CHECK_INT_EQ(s.outcome, HTTPC_DONE);
+    CHECK_INT_EQ(s.status, 413);
+    CHECK_STR_EQ(s.body, "big!");
+    CHECK(write(e.stop[1], "x", 1) == 1);
+    httpc_client_free(c);
+    pthread_join(thread, NULL);
+    close(e.listener);
+    close(e.stop[0]);
+    close(e.stop[1]);
+    free(body);
+}
+
 /* No answer: the request's deadline ends it (curl no longer watches it once connected). */
 static void test_deadline(void)
 {
@@ -363,6 +466,8 @@ int main(void)
     RUN(test_refused);
     RUN(test_framing);
     RUN(test_stale_connection);
+    RUN(test_closed_while_idle);
+    RUN(test_early_response);
     RUN(test_deadline);
     RUN(test_no_proxy);
     httpc_global_cleanup();

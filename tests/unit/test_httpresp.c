@@ -245,6 +245,18 @@ static void test_malformed_heads(void)
         CHECK_INT_EQ(o.state, HTTPRESP_MALFORMED);
         CHECK(o.error != NULL && o.error[0] != '\0');
     }
+    /* HTTP/1.0 has no chunked coding: its framing is faulty (RFC 9112 section 6.1). */
+    read_both("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 0, 0, 0, &o);
+    CHECK_INT_EQ(o.state, HTTPRESP_MALFORMED);
+    /* A head of bare-LF lines is refused as it arrives, not left waiting for a CRLF CRLF that never
+     * comes (the connection stays open: the request would end only at its deadline). */
+    read_both("HTTP/1.1 200 OK\nContent-Length: 0\n\n", 0, 0, 0, &o);
+    CHECK_INT_EQ(o.state, HTTPRESP_MALFORMED);
+    CHECK_STR_EQ(o.error, "a line of the response head does not end with CRLF");
+    /* A bare LF in the body is data. */
+    read_both("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\na\nb", 0, 0, 0, &o);
+    CHECK_INT_EQ(o.state, HTTPRESP_DONE);
+    CHECK_STR_EQ(o.body, "a\nb");
     read_both("", 1, 0, 0, &o);
     CHECK_INT_EQ(o.state, HTTPRESP_MALFORMED);
     CHECK_STR_EQ(o.error, "the connection closed without a response");
