@@ -79,6 +79,13 @@ static int load_jwt(struct authconfig *ac, const char *(*lookup)(const char *, v
                             "the key set can sign tokens");
             goto out;
         }
+        for (const unsigned char *c = (const unsigned char *)v; *c != '\0'; c++) {
+            if (*c <= ' ' || *c == 0x7f) { /* it goes into a request line as it is */
+                buf_printf(err, "JWT_JWKS_URL: a space or control character at offset %d; percent-encode it",
+                           (int)(c - (const unsigned char *)v));
+                goto out;
+            }
+        }
         if (dup_opt(&ac->jwks_url, v) != 0)
             goto oom;
     }

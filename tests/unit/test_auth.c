@@ -328,6 +328,11 @@ static void test_config(void)
     /* "localhost:80" is a user name and password there: the host is idp.example, in clear text. */
     expect_config_error((struct fake_env){{{"AUTH", "jwt"}, {"JWT_JWKS_URL", "http://localhost:80@idp.example/jwks"}}},
                         1, "JWT_JWKS_URL: want an https:// URL");
+    /* the URL goes into the request line as it is: no header can be smuggled through it */
+    expect_config_error((struct fake_env){{{"AUTH", "jwt"}, {"JWT_JWKS_URL", "https://idp.example/jwks\r\nX-A: b"}}},
+                        1, "JWT_JWKS_URL: a space or control character at offset 24");
+    expect_config_error((struct fake_env){{{"AUTH", "jwt"}, {"JWT_JWKS_URL", "https://idp.example/a b"}}}, 1,
+                        "JWT_JWKS_URL: a space or control character at offset 21");
     expect_config_error((struct fake_env){{{"AUTH", "jwt"}, {"JWT_JWKS_FILE", "/nonexistent/jwks"}}}, 1,
                         "JWT_JWKS_FILE: /nonexistent/jwks");
     expect_config_error((struct fake_env){{{"AUTH", "jwt"}, {"JWT_JWKS_URL", "https://idp/jwks"}, {"JWT_LEEWAY_S", "-1"}}},
