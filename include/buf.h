@@ -14,6 +14,9 @@ struct buf {
 
 #define BUF_INIT {NULL, 0, 0}
 
+/* The value of the hex digit c (either case), or -1 when c is not one. */
+int hex_digit_value(char c);
+
 /* Every append returns 0, or -1 when memory runs out (the buffer keeps what it
  * had). The buffer owns its storage; release it with buf_clean_up. */
 int buf_append(struct buf *b, const void *data, size_t len);

@@ -24,17 +24,6 @@ void apikeys_free(struct apikeys *keys)
     free(keys);
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int name_char(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("._@:-", c) != NULL;
@@ -68,7 +57,7 @@ static int parse_line(const char *line, size_t len, struct apikey *k, struct buf
         return -1;
     }
     for (size_t i = 0; i < 32; i++) {
-        int hi = hex_value(digest[2 * i]), lo = hex_value(digest[2 * i + 1]);
+        int hi = hex_digit_value(digest[2 * i]), lo = hex_digit_value(digest[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             buf_printf(err, "line %zu: the SHA-256 is not hex", lineno);
             return -1;

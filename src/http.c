@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "jsontext.h"
 
 static const struct {
@@ -83,17 +84,6 @@ const char *http_response_header(const struct http_response *resp, const char *n
     return NULL;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes; with form_plus, '+' means a space (query strings). */
 static char *decode(const char *src, size_t len, int form_plus)
 {
@@ -104,8 +94,8 @@ static char *decode(const char *src, size_t len, int form_plus)
     for (size_t i = 0; i < len; i++) {
         char c = src[i];
         if (c == '%') {
-            int hi = i + 2 < len ? hex_value(src[i + 1]) : -1;
-            int lo = i + 2 < len ? hex_value(src[i + 2]) : -1;
+            int hi = i + 2 < len ? hex_digit_value(src[i + 1]) : -1;
+            int lo = i + 2 < len ? hex_digit_value(src[i + 2]) : -1;
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
                 free(out);
                 return NULL;

@@ -270,17 +270,12 @@ static enum httpresp_state body_bytes(struct httpresp *r, const char *data, size
     return HTTPRESP_MORE;
 }
 
-static int hex_value(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* One byte of the chunked framing outside chunk data. */
 static enum httpresp_state chunk_byte(struct httpresp *r, char c)
 {
     switch (r->phase) {
     case PH_CHUNK_SIZE: {
-        int v = hex_value(c);
+        int v = hex_digit_value(c);
         if (v >= 0) {
             if (++r->line_len > 15)
                 return fail(r, HTTPRESP_MALFORMED, "a chunk size with too many digits");

@@ -80,18 +80,6 @@ static void to_hex(const uint8_t *bytes, size_t n, char *hex)
     hex[2 * n] = '\0';
 }
 
-/* Returns the value of the hex digit c, or -1 when c is not one. */
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Appends s[0..len) URI-encoded: unreserved bytes (and '/' when keep_slash)
  * as is, every other byte as upper-case %XX. Returns 0 or -1. */
 static int uri_encode(struct buf *out, const char *s, size_t len, int keep_slash)
@@ -114,8 +102,8 @@ static int query_encode(struct buf *out, const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
-        if (c == '%' && i + 2 < len && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-            c = (char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+        if (c == '%' && i + 2 < len && hex_digit_value(s[i + 1]) >= 0 && hex_digit_value(s[i + 2]) >= 0) {
+            c = (char)(hex_digit_value(s[i + 1]) * 16 + hex_digit_value(s[i + 2]));
             i += 2;
         }
         if (uri_encode(out, &c, 1, 0) != 0)
